@@ -1,0 +1,1 @@
+"""The ``workq`` console command and its subcommands."""

@@ -1,0 +1,46 @@
+"""``workq``: parse the command line, start the runtime, handle errors once."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from workq_core import ConfigError, PluginError, WorkqError, __version__
+from workq_entrypoints import commands
+from workq_entrypoints.options import common_options
+
+logger = logging.getLogger(__name__)
+
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="workq", description="Workq: plugin-driven distributed job processing."
+    )
+    parser.add_argument("--version", action="version", version=f"workq {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    parent = common_options()
+    for command in commands.ALL:
+        command.register(subparsers, parent)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except (ConfigError, PluginError) as exc:
+        print(f"workq: error: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE
+    except WorkqError as exc:
+        print(f"workq: error: {exc.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""Workq core: hook specs, plugin manager, configuration and the interfaces plugins implement."""
+
+from workq_core.config import Settings, setting
+from workq_core.errors import (
+    AuthError,
+    ConfigError,
+    DuplicateName,
+    Forbidden,
+    InvalidPayload,
+    JobTypeNotFound,
+    PluginError,
+    RateLimited,
+    RetryLater,
+    TransportError,
+    Unavailable,
+    UnknownName,
+    WorkqError,
+)
+from workq_core.events import ItemEvent
+from workq_core.hookspecs import hookimpl, hookspec
+from workq_core.registry import Registry
+from workq_core.types import (
+    AuthBackend,
+    ComponentContext,
+    DedupStore,
+    Delivery,
+    IssuedToken,
+    JobContext,
+    JobType,
+    OutgoingMessage,
+    RetryPolicy,
+    TokenClaims,
+    Transport,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AuthBackend",
+    "AuthError",
+    "ComponentContext",
+    "ConfigError",
+    "DedupStore",
+    "Delivery",
+    "DuplicateName",
+    "Forbidden",
+    "InvalidPayload",
+    "IssuedToken",
+    "ItemEvent",
+    "JobContext",
+    "JobType",
+    "JobTypeNotFound",
+    "OutgoingMessage",
+    "PluginError",
+    "RateLimited",
+    "Registry",
+    "RetryLater",
+    "RetryPolicy",
+    "Settings",
+    "TokenClaims",
+    "Transport",
+    "TransportError",
+    "Unavailable",
+    "UnknownName",
+    "WorkqError",
+    "__version__",
+    "hookimpl",
+    "hookspec",
+    "setting",
+]

@@ -1,0 +1,28 @@
+"""Configuration: typed sections, layered sources, and where each value came from."""
+
+from workq_core.config.fields import setting
+from workq_core.config.loader import Layers, Settings, resolve_core, resolve_settings
+from workq_core.config.sections import (
+    AuthSettings,
+    CoreSettings,
+    DatabaseSettings,
+    ExecutorSettings,
+    GraphQLSettings,
+    JobsSettings,
+    TransportSettings,
+)
+
+__all__ = [
+    "AuthSettings",
+    "CoreSettings",
+    "DatabaseSettings",
+    "ExecutorSettings",
+    "GraphQLSettings",
+    "JobsSettings",
+    "Layers",
+    "Settings",
+    "TransportSettings",
+    "resolve_core",
+    "resolve_settings",
+    "setting",
+]

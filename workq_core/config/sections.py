@@ -1,0 +1,114 @@
+"""The configuration sections the core owns; plugins add theirs through a hook."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from workq_core.config.fields import setting
+
+
+@dataclass(frozen=True)
+class CoreSettings:
+    """Process-wide settings: where data lives, plugins, logging."""
+
+    data_dir: str = setting(
+        ".workq", "directory for the SQLite file, broker data and local secrets"
+    )
+    local: bool = setting(
+        False, "local mode (set by `workq up`): development defaults for secrets and cookies"
+    )
+    disable_plugins: tuple[str, ...] = setting((), "plugin names not to load")
+    log_level: str = setting(
+        "INFO", "log level", choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+    )
+    log_format: str = setting(
+        "auto",
+        "json, text, or auto (text on a terminal, JSON otherwise)",
+        choices=("auto", "json", "text"),
+    )
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    """Where users, jobs and items live."""
+
+    url: str = setting(
+        "",
+        "sqlite:///PATH or postgresql://USER@HOST:PORT/DB; empty means core.data_dir/workq.db",
+        env="DATABASE_URL",
+        secret=True,
+    )
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """The auth service."""
+
+    host: str = setting("127.0.0.1", "address the auth HTTP and gRPC servers bind")
+    port: int = setting(3000, "GraphQL HTTP port of the auth service", env="PORT", min=1, max=65535)
+    grpc_port: int = setting(5000, "gRPC port of AuthService", min=1, max=65535)
+    backend: str = setting("jwt", "auth backend plugin name")
+    bcrypt_cost: int = setting(12, "bcrypt cost factor for password hashes", min=4, max=31)
+    cookie_secure: bool | None = setting(
+        None, "Secure flag on the Authentication cookie; auto = on except in local mode"
+    )
+    login_max_attempts: int = setting(
+        10, "failed logins allowed per email and per client address in the window", min=1
+    )
+    login_window_s: int = setting(300, "window of the login attempt limit, seconds", min=1)
+
+
+@dataclass(frozen=True)
+class JobsSettings:
+    """The jobs service."""
+
+    host: str = setting("127.0.0.1", "address the jobs HTTP server binds")
+    port: int = setting(3001, "GraphQL HTTP port of the jobs service", env="PORT", min=1, max=65535)
+    auth_grpc: str = setting("127.0.0.1:5000", "HOST:PORT of the auth service's gRPC server")
+    auth_timeout_s: float = setting(2.0, "deadline of each gRPC Authenticate call", min=0.01)
+    max_items: int = setting(100_000, "most items one executeJob may carry", min=1)
+    relay: bool = setting(True, "run the outbox relay inside this process")
+
+
+@dataclass(frozen=True)
+class ExecutorSettings:
+    """Executors: concurrency, retries, deduplication."""
+
+    processes: int = setting(1, "worker processes (CPU-bound jobs)", min=1, max=256)
+    threads: int = setting(4, "threads per worker process (I/O-bound jobs)", min=1, max=1024)
+    max_attempts: int = setting(5, "default attempts per item before dead-lettering", min=1)
+    base_delay_ms: int = setting(1000, "default first retry delay, milliseconds", min=0)
+    max_delay_ms: int = setting(60_000, "default largest retry delay, milliseconds", min=0)
+    dedup_store: str = setting("memory", "dedup store plugin name (memory, sql, ...)")
+    dedup_ttl_s: int = setting(86_400, "how long a completed item's key is remembered", min=1)
+    shutdown_grace_s: float = setting(30.0, "how long SIGTERM waits for in-flight items", min=0)
+
+
+@dataclass(frozen=True)
+class TransportSettings:
+    """Which transport carries item messages."""
+
+    name: str = setting("pulsar", "transport plugin name")
+
+
+@dataclass(frozen=True)
+class GraphQLSettings:
+    """Limits every GraphQL endpoint enforces."""
+
+    max_body_bytes: int = setting(16 * 1024 * 1024, "largest request body, bytes", min=1024)
+    max_json_depth: int = setting(64, "deepest nesting of a JSON request body", min=4)
+    max_depth: int = setting(12, "deepest selection in a query", min=2)
+    max_aliases: int = setting(20, "most aliases in one document", min=1)
+    max_tokens: int = setting(5_000, "most lexical tokens in one document", min=100)
+    introspection: bool = setting(True, "allow schema introspection (GraphiQL needs it)")
+
+
+CORE_SECTIONS: dict[str, type] = {
+    "core": CoreSettings,
+    "database": DatabaseSettings,
+    "auth": AuthSettings,
+    "jobs": JobsSettings,
+    "executor": ExecutorSettings,
+    "transport": TransportSettings,
+    "graphql": GraphQLSettings,
+}

@@ -1,0 +1,36 @@
+"""Telling lifecycle plugins about items, without letting them disturb the item."""
+
+from __future__ import annotations
+
+import logging
+
+from workq_core.events import ItemEvent
+from workq_core.pluginmanager import WorkqPluginManager
+
+logger = logging.getLogger(__name__)
+
+LIFECYCLE_HOOKS = (
+    "workq_item_started",
+    "workq_item_succeeded",
+    "workq_item_failed",
+    "workq_item_dead",
+)
+
+
+def emit(pm: WorkqPluginManager, hook_name: str, event: ItemEvent) -> None:
+    """Call every implementation of one lifecycle hook; log and swallow their errors.
+
+    Observers must never change an item's fate, so each implementation runs on
+    its own and an exception is logged with the plugin's name.
+    """
+    if hook_name not in LIFECYCLE_HOOKS:
+        raise ValueError(f"{hook_name} is not a lifecycle hook")
+    for impl in getattr(pm.hook, hook_name).get_hookimpls():
+        try:
+            impl.function(event=event)
+        except Exception:
+            logger.error(
+                "lifecycle plugin failed",
+                exc_info=True,
+                extra={"plugin": impl.plugin_name, "hook": hook_name, "job_id": event.job_id},
+            )

@@ -1,0 +1,167 @@
+"""Interfaces a plugin implements and the values that cross them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    import peewee
+
+    from workq_core.config import Settings
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how far apart an item is attempted.
+
+    Delay before attempt ``n + 1`` is ``min(max_delay_ms, base_delay_ms * 2**(n-1))``
+    with full jitter on its upper half, so retries spread out instead of
+    arriving in waves.
+    """
+
+    max_attempts: int = 5
+    base_delay_ms: int = 1000
+    max_delay_ms: int = 60_000
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        if self.base_delay_ms < 0 or self.max_delay_ms < self.base_delay_ms:
+            raise ValueError("need 0 <= base_delay_ms <= max_delay_ms")
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What a handler knows about the item it runs."""
+
+    job_id: str
+    item_index: int
+    attempt: int
+    idempotency_key: str
+    logger: logging.Logger = field(default_factory=lambda: logging.getLogger("workq.job"))
+
+
+@runtime_checkable
+class JobType(Protocol):
+    """A kind of job: its name, input schema and handler.
+
+    ``retry`` is optional; without it the executor's configured policy applies.
+    ``run`` returns a JSON-serialisable value (it is stored as the item's
+    result). Raising any exception fails the attempt; the item is retried with
+    backoff until its attempts run out and is then dead-lettered.
+    """
+
+    name: str
+    description: str
+    input_schema: Mapping[str, Any]
+
+    def run(self, data: dict[str, Any], ctx: JobContext) -> Any: ...
+
+
+@dataclass(frozen=True)
+class ComponentContext:
+    """What a factory gets: the resolved settings and the shared resources."""
+
+    settings: Settings
+    database: peewee.Database | None = None
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A token an auth backend issued, and how long it lives."""
+
+    token: str
+    expires_in_s: int
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    """What an auth backend vouches for after verifying a token."""
+
+    user_id: int
+    token_version: int
+
+
+@runtime_checkable
+class AuthBackend(Protocol):
+    """Issues and verifies bearer tokens for users.
+
+    ``verify`` raises :class:`workq_core.AuthError` for any token it does not
+    accept (bad signature, expired, wrong audience, malformed, ...).
+    Revocation is the auth service's: it compares ``token_version`` with the
+    user's current one.
+    """
+
+    def issue(self, user_id: int, token_version: int) -> IssuedToken: ...
+
+    def verify(self, token: str) -> TokenClaims: ...
+
+
+@runtime_checkable
+class DedupStore(Protocol):
+    """Remembers idempotency keys of items that completed.
+
+    ``seen(key)`` is true when ``mark(key, ttl_s)`` was called for the key less
+    than ``ttl_s`` seconds ago. Stores shared between processes give
+    deduplication across executors; per-process stores only within one.
+    """
+
+    def seen(self, key: str) -> bool: ...
+
+    def mark(self, key: str, ttl_s: float) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """One message to publish: an item reference and its properties."""
+
+    key: str
+    payload: bytes
+    properties: Mapping[str, str] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Delivery(Protocol):
+    """A message received from a transport, to be settled exactly once."""
+
+    topic: str
+    payload: bytes
+    properties: Mapping[str, str]
+    redelivery_count: int
+
+
+@runtime_checkable
+class Transport(Protocol):
+    """Moves item messages from the jobs service to executors.
+
+    One logical topic per job type. ``publish`` returns only after the broker
+    confirmed every message (or raises :class:`workq_core.TransportError`).
+    ``consume`` delivers to ``handler`` from a shared subscription; the handler
+    settles each delivery with ``ack``, ``nack`` or ``dead_letter``.
+    """
+
+    def declare(self, job_types: Sequence[str]) -> None: ...
+
+    def publish(
+        self, job_type: str, messages: Sequence[OutgoingMessage], *, delay_ms: int = 0
+    ) -> None: ...
+
+    def consume(self, job_types: Sequence[str], handler: Callable[[Delivery], None]) -> None: ...
+
+    def ack(self, delivery: Delivery) -> None: ...
+
+    def nack(self, delivery: Delivery) -> None: ...
+
+    def dead_letter(self, delivery: Delivery, properties: Mapping[str, str]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+AuthBackendFactory = Callable[[ComponentContext], AuthBackend]
+DedupStoreFactory = Callable[[ComponentContext], DedupStore]
+TransportFactory = Callable[[ComponentContext], Transport]

@@ -1,0 +1,69 @@
+"""Checking job items against their job type's JSON Schema."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from workq_core.errors import InvalidPayload
+from workq_core.types import JobType
+
+
+def validate_items(job_type: JobType, items: Sequence[Any]) -> None:
+    """Raise InvalidPayload naming the first bad item and field; accept nothing partially."""
+    validator = _validator(job_type)
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise InvalidPayload(
+                f"item {index} of {job_type.name}: expected a JSON object, got {_json_kind(item)}",
+                item=index,
+            )
+        error = _first_error(validator, item)
+        if error is not None:
+            field = _field_path(error)
+            raise InvalidPayload(
+                f"item {index} of {job_type.name}: field {field!r}: {error.message}",
+                item=index,
+                field=field,
+            )
+
+
+def _first_error(validator: Draft202012Validator, item: dict[str, Any]) -> ValidationError | None:
+    errors = sorted(validator.iter_errors(item), key=lambda e: (list(e.absolute_path), e.message))
+    return errors[0] if errors else None
+
+
+def _field_path(error: ValidationError) -> str:
+    """The failing field, or for a missing/extra property the property's name."""
+    path = ".".join(str(p) for p in error.absolute_path)
+    if error.validator == "required" and isinstance(error.instance, dict):
+        missing = [k for k in error.validator_value if k not in error.instance]
+        if missing:
+            path = ".".join(filter(None, [path, missing[0]]))
+    elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = set(error.schema.get("properties", {}))
+        extra = sorted(k for k in error.instance if k not in allowed)
+        if extra:
+            path = ".".join(filter(None, [path, extra[0]]))
+    return path or "(item)"
+
+
+def _json_kind(value: Any) -> str:
+    kinds = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return kinds.get(type(value), "a number")
+
+
+@lru_cache(maxsize=256)
+def _cached_validator(job_type: JobType) -> Draft202012Validator:
+    return Draft202012Validator(job_type.input_schema)
+
+
+def _validator(job_type: JobType) -> Draft202012Validator:
+    try:
+        return _cached_validator(job_type)
+    except TypeError:  # an unhashable job type object: build each time
+        return Draft202012Validator(job_type.input_schema)
