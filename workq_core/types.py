@@ -129,20 +129,42 @@ class OutgoingMessage:
 class Delivery(Protocol):
     """A message received from a transport, to be settled exactly once."""
 
-    topic: str
+    job_type: str
     payload: bytes
     properties: Mapping[str, str]
     redelivery_count: int
 
 
 @runtime_checkable
+class Receiver(Protocol):
+    """One consumer on the shared subscription of some job types' topics.
+
+    ``receive`` may be called from several threads at once. Every delivery is
+    settled exactly once: ``ack`` after its outcome is committed, ``nack`` to
+    have the broker redeliver it (to any consumer), or through
+    :meth:`Transport.dead_letter`.
+    """
+
+    def receive(self, timeout_s: float) -> Delivery | None: ...
+
+    def ack(self, delivery: Delivery) -> None: ...
+
+    def nack(self, delivery: Delivery) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
 class Transport(Protocol):
     """Moves item messages from the jobs service to executors.
 
-    One logical topic per job type. ``publish`` returns only after the broker
-    confirmed every message (or raises :class:`workq_core.TransportError`).
-    ``consume`` delivers to ``handler`` from a shared subscription; the handler
-    settles each delivery with ``ack``, ``nack`` or ``dead_letter``.
+    One topic per job type. ``declare`` makes the topics, their shared
+    subscription and the dead-letter topic's subscription exist, so nothing
+    published afterwards is skipped or discarded. ``publish`` and
+    ``dead_letter`` return only after the broker confirmed every message, or
+    raise :class:`workq_core.TransportError`; nothing is dropped silently.
+    ``delay_ms`` is a hint: brokers that ignore it deliver at once, so
+    consumers must still honour an item's due time.
     """
 
     def declare(self, job_types: Sequence[str]) -> None: ...
@@ -151,13 +173,11 @@ class Transport(Protocol):
         self, job_type: str, messages: Sequence[OutgoingMessage], *, delay_ms: int = 0
     ) -> None: ...
 
-    def consume(self, job_types: Sequence[str], handler: Callable[[Delivery], None]) -> None: ...
+    def subscribe(self, job_types: Sequence[str]) -> Receiver: ...
 
-    def ack(self, delivery: Delivery) -> None: ...
-
-    def nack(self, delivery: Delivery) -> None: ...
-
-    def dead_letter(self, delivery: Delivery, properties: Mapping[str, str]) -> None: ...
+    def dead_letter(
+        self, receiver: Receiver, delivery: Delivery, properties: Mapping[str, str]
+    ) -> None: ...
 
     def close(self) -> None: ...
 
