@@ -1,0 +1,83 @@
+"""Open the one database a process uses, from a ``sqlite:///`` or ``postgresql://`` URL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import peewee
+from playhouse.pool import PooledPostgresqlDatabase
+
+from workq_core.errors import ConfigError
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+PG_MAX_CONNECTIONS = 32
+PG_STALE_TIMEOUT_S = 300
+PG_CONNECT_TIMEOUT_S = 5
+
+
+def connect(url: str) -> peewee.Database:
+    """A peewee database for ``url``; connections open lazily, one per thread.
+
+    peewee keeps connection state per thread, so a threaded WSGI server can
+    share the returned object; PostgreSQL connections come from a pool.
+    """
+    scheme = url.partition(":")[0].lower()
+    if scheme == "sqlite":
+        return _sqlite(url)
+    if scheme in ("postgresql", "postgres"):
+        return _postgres(url)
+    raise ConfigError(
+        f"database.url: unsupported scheme {scheme!r}; use sqlite:///PATH or postgresql://..."
+    )
+
+
+def is_postgres(db: peewee.Database) -> bool:
+    return isinstance(db, peewee.PostgresqlDatabase)
+
+
+def _sqlite(url: str) -> peewee.SqliteDatabase:
+    # SQLAlchemy's convention: sqlite:///relative.db and sqlite:////absolute/path.db
+    prefix = "sqlite:///"
+    path = url[len(prefix) :] if url.startswith(prefix) else ""
+    if not path:
+        raise ConfigError(
+            "database.url: sqlite URL needs a file path, e.g. sqlite:///data/workq.db"
+        )
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return peewee.SqliteDatabase(
+        path,
+        pragmas={
+            "journal_mode": "wal",
+            "foreign_keys": 1,
+            "busy_timeout": SQLITE_BUSY_TIMEOUT_MS,
+            "synchronous": "normal",
+        },
+        check_same_thread=False,
+        timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
+    )
+
+
+def _postgres(url: str) -> peewee.PostgresqlDatabase:
+    parts = urlsplit(url)
+    name = unquote(parts.path.lstrip("/"))
+    if not name:
+        raise ConfigError("database.url: postgresql URL needs a database name")
+    params: dict[str, object] = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
+    params.update(dict(parse_qsl(parts.query)))
+    if parts.hostname:
+        params["host"] = parts.hostname
+    if parts.port:
+        params["port"] = parts.port
+    if parts.username:
+        params["user"] = unquote(parts.username)
+    if parts.password:
+        params["password"] = unquote(parts.password)
+    return PooledPostgresqlDatabase(
+        name,
+        max_connections=PG_MAX_CONNECTIONS,
+        stale_timeout=PG_STALE_TIMEOUT_S,
+        timeout=PG_CONNECT_TIMEOUT_S,
+        **params,
+    )

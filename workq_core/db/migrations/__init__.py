@@ -1,0 +1,11 @@
+"""The ordered list of schema migrations; adding one is one line here plus its module.
+
+Each module has ``VERSION`` (int, increasing), ``NAME`` and ``apply(db)``,
+which runs inside the migration transaction and must not commit.
+"""
+
+from workq_core.db.migrations import m0001_users
+
+MIGRATIONS = [
+    m0001_users,
+]
