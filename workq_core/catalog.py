@@ -44,7 +44,7 @@ class Catalog:
             self.pm, "workq_register_job_types", Registry("job type")
         )
         for entry in registry.entries():
-            _check_job_type(entry.plugin, entry.value)
+            _check_job_type(entry.plugin, entry.name, entry.value)
         return registry
 
     @cached_property
@@ -69,17 +69,17 @@ class Catalog:
         ]
 
 
-def _check_job_type(plugin: str, job: Any) -> None:
+def _check_job_type(plugin: str, name: str, job: Any) -> None:
     """A job type without a usable schema or handler fails at start-up, not mid-run."""
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import SchemaError
 
     missing = [a for a in ("name", "description", "input_schema", "run") if not hasattr(job, a)]
     if missing:
-        raise PluginError(f"plugin {plugin!r}: job type {job!r} lacks {', '.join(missing)}")
+        raise PluginError(f"plugin {plugin!r}: job type {name!r} lacks {', '.join(missing)}")
     try:
         Draft202012Validator.check_schema(job.input_schema)
     except SchemaError as exc:
         raise PluginError(
-            f"plugin {plugin!r}: job type {job.name!r} has an invalid input schema: {exc.message}"
+            f"plugin {plugin!r}: job type {name!r} has an invalid input schema: {exc.message}"
         ) from None

@@ -48,7 +48,7 @@ class WorkqPluginManager(pluggy.PluginManager):
         try:
             self.check_pending()
         except pluggy.PluginValidationError as exc:
-            raise PluginError(f"plugin {exc.plugin_name!r}: {exc}") from None
+            raise PluginError(f"plugin {self.get_name(exc.plugin)!r}: {exc}") from None
 
 
 def create_plugin_manager(

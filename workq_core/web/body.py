@@ -1,0 +1,60 @@
+"""Read a request body within its size limit and parse it as strict, shallow JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import falcon
+
+
+class RequestRejected(Exception):
+    """The HTTP request itself is unacceptable; answered with ``status`` before GraphQL runs."""
+
+    def __init__(self, status: str, message: str, code: str = "BAD_REQUEST") -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
+
+
+def read_body(req: falcon.Request, max_bytes: int) -> bytes:
+    """The whole body, or 413 when it is (or claims to be) larger than ``max_bytes``."""
+    if req.content_length is not None and req.content_length > max_bytes:
+        raise RequestRejected(falcon.HTTP_413, "Request body too large.", "PAYLOAD_TOO_LARGE")
+    data = req.bounded_stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise RequestRejected(falcon.HTTP_413, "Request body too large.", "PAYLOAD_TOO_LARGE")
+    return data
+
+
+def parse_json(data: bytes | str, max_depth: int) -> Any:
+    """Strict JSON: no NaN or Infinity, nesting at most ``max_depth`` deep; else 400."""
+    try:
+        value = json.loads(data, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        # ValueError covers UnicodeDecodeError and JSONDecodeError; the
+        # decoder's message is not echoed (it may quote the payload).
+        raise RequestRejected(falcon.HTTP_400, "Request body is not valid JSON.") from None
+    if _depth(value) > max_depth:
+        raise RequestRejected(falcon.HTTP_400, "Request JSON is nested too deeply.")
+    return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth without recursion, so a hostile body cannot exhaust the stack."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in item)
+    return deepest

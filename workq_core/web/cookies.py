@@ -1,0 +1,43 @@
+"""The ``Authentication`` cookie: how it is set, cleared and read."""
+
+from __future__ import annotations
+
+import falcon
+
+from workq_core.config import Settings
+
+COOKIE_NAME = "Authentication"
+
+
+def cookie_secure(settings: Settings) -> bool:
+    """``auth.cookie_secure``, or auto: on everywhere except local mode (plain-HTTP localhost)."""
+    configured = settings.auth.cookie_secure
+    return (not settings.core.local) if configured is None else configured
+
+
+def set_auth_cookie(resp: falcon.Response, token: str, max_age_s: int, *, secure: bool) -> None:
+    resp.set_cookie(
+        COOKIE_NAME,
+        token,
+        max_age=max_age_s,
+        path="/",
+        secure=secure,
+        http_only=True,
+        same_site="Lax",
+    )
+
+
+def clear_auth_cookie(resp: falcon.Response, *, secure: bool) -> None:
+    set_auth_cookie(resp, "", 0, secure=secure)
+
+
+def request_token(req: falcon.Request) -> str | None:
+    """The bearer token from ``Authorization: Bearer``, else from the cookie."""
+    header = req.get_header("Authorization")
+    if header:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()
+        return None
+    values = req.get_cookie_values(COOKIE_NAME)
+    return values[0] if values else None

@@ -1,0 +1,75 @@
+"""Map exceptions to GraphQL errors with ``extensions.code``; nothing internal reaches clients."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from graphql import GraphQLError
+
+from workq_core.db.errors import is_unavailable
+from workq_core.errors import AuthError, Forbidden, InvalidPayload, RateLimited, Unavailable
+
+logger = logging.getLogger(__name__)
+
+INTERNAL_MESSAGE = "Internal server error."
+UNAVAILABLE_MESSAGE = "A service is unavailable; try again later."
+
+_CODES: tuple[tuple[type[Exception], str], ...] = (
+    (AuthError, "UNAUTHENTICATED"),
+    (InvalidPayload, "BAD_USER_INPUT"),
+    (Forbidden, "FORBIDDEN"),
+    (RateLimited, "RATE_LIMITED"),
+    (Unavailable, "UNAVAILABLE"),
+)
+
+
+def format_error(error: GraphQLError) -> dict[str, Any]:
+    """The spec's error shape; unexpected exceptions become a generic INTERNAL error."""
+    original = error.original_error
+    if original is None:
+        # Raised by graphql-core itself: bad variables before execution, or a
+        # resolver that returned null for a non-null field.
+        code = "BAD_USER_INPUT" if error.path is None else "INTERNAL"
+        message = error.message if code == "BAD_USER_INPUT" else INTERNAL_MESSAGE
+        if code == "INTERNAL":
+            logger.error("graphql execution error", extra={"path": _path(error)})
+        return _shape(error, message, code)
+    code, message, extra = classify(original, _path(error))
+    return _shape(error, message, code, extra)
+
+
+def classify(exc: BaseException, path: str | None = None) -> tuple[str, str, dict[str, Any]]:
+    """``(code, client message, extra extensions)`` for an exception raised in a resolver."""
+    for cls, code in _CODES:
+        if isinstance(exc, cls):
+            extra: dict[str, Any] = {}
+            if isinstance(exc, InvalidPayload):
+                extra = {k: v for k, v in (("field", exc.field), ("item", exc.item)) if v is not None}
+            return code, exc.message, extra
+    if is_unavailable(exc):
+        logger.warning("database unavailable", extra={"path": path}, exc_info=exc)
+        return "UNAVAILABLE", UNAVAILABLE_MESSAGE, {}
+    logger.error("unhandled resolver error", extra={"path": path}, exc_info=exc)
+    return "INTERNAL", INTERNAL_MESSAGE, {}
+
+
+def request_error(message: str, code: str) -> dict[str, Any]:
+    """An error about the request as a whole (no locations or path)."""
+    return {"message": message, "extensions": {"code": code}}
+
+
+def _shape(
+    error: GraphQLError, message: str, code: str, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    shaped: dict[str, Any] = {"message": message}
+    if error.locations:
+        shaped["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
+    if error.path is not None:
+        shaped["path"] = list(error.path)
+    shaped["extensions"] = {"code": code, **(extra or {})}
+    return shaped
+
+
+def _path(error: GraphQLError) -> str | None:
+    return ".".join(str(p) for p in error.path) if error.path else None
