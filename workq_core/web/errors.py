@@ -26,15 +26,14 @@ _CODES: tuple[tuple[type[Exception], str], ...] = (
 
 def format_error(error: GraphQLError) -> dict[str, Any]:
     """The spec's error shape; unexpected exceptions become a generic INTERNAL error."""
+    if error.path is None:
+        # Before execution: the variables did not coerce; the message names
+        # the variable and quotes only what the client sent.
+        return _shape(error, error.message, "BAD_USER_INPUT")
     original = error.original_error
-    if original is None:
-        # Raised by graphql-core itself: bad variables before execution, or a
-        # resolver that returned null for a non-null field.
-        code = "BAD_USER_INPUT" if error.path is None else "INTERNAL"
-        message = error.message if code == "BAD_USER_INPUT" else INTERNAL_MESSAGE
-        if code == "INTERNAL":
-            logger.error("graphql execution error", extra={"path": _path(error)})
-        return _shape(error, message, code)
+    if original is None:  # a resolver returned null for a non-null field
+        logger.error("graphql execution error", extra={"path": _path(error)})
+        return _shape(error, INTERNAL_MESSAGE, "INTERNAL")
     code, message, extra = classify(original, _path(error))
     return _shape(error, message, code, extra)
 
@@ -45,7 +44,9 @@ def classify(exc: BaseException, path: str | None = None) -> tuple[str, str, dic
         if isinstance(exc, cls):
             extra: dict[str, Any] = {}
             if isinstance(exc, InvalidPayload):
-                extra = {k: v for k, v in (("field", exc.field), ("item", exc.item)) if v is not None}
+                extra = {
+                    k: v for k, v in (("field", exc.field), ("item", exc.item)) if v is not None
+                }
             return code, exc.message, extra
     if is_unavailable(exc):
         logger.warning("database unavailable", extra={"path": path}, exc_info=exc)

@@ -13,8 +13,9 @@ from graphql import (
 )
 
 # Introspection walks type references several levels deep (GraphiQL's query
-# nests ``ofType`` eight times), so it gets its own, fixed allowance.
-INTROSPECTION_MAX_DEPTH = 20
+# nests ``ofType`` eight times: depth 15), so it gets its own, fixed allowance;
+# bounded, because __Type.fields -> __Field.type -> ... fans out.
+INTROSPECTION_MAX_DEPTH = 16
 _INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
 
 

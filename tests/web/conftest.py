@@ -1,0 +1,67 @@
+"""A small GraphQL app on the shared web layer, with tight limits to test them."""
+
+from __future__ import annotations
+
+import peewee
+import pytest
+from falcon import testing
+
+from workq_core import AuthError
+from workq_core.runtime import bootstrap
+from workq_core.web import create_app, load_schema
+
+LIMITS = {
+    "WORKQ_GRAPHQL_MAX_BODY_BYTES": "2048",
+    "WORKQ_GRAPHQL_MAX_JSON_DEPTH": "8",
+    "WORKQ_GRAPHQL_MAX_DEPTH": "4",
+    "WORKQ_GRAPHQL_MAX_ALIASES": "3",
+    "WORKQ_GRAPHQL_MAX_TOKENS": "200",
+}
+
+
+def _whoami(_obj, info):
+    return info.context.require_user()
+
+
+def _boom(_obj, info):
+    raise RuntimeError("SELECT password_hash FROM users at /srv/workq/db.py line 3")
+
+
+def _leak(_obj, info):
+    raise peewee.IntegrityError('duplicate key value violates unique constraint "users_email_key"')
+
+
+def _down(_obj, info):
+    peewee.PostgresqlDatabase("nothing", host="127.0.0.1", port=1).connect()
+
+
+def authenticate(token: str) -> str | None:
+    if token == "good":
+        return "alice"
+    if token == "error":
+        raise AuthError("bad token")
+    return None
+
+
+RESOLVERS = {
+    "Query": {
+        "hello": lambda _o, _i: "world",
+        "whoami": _whoami,
+        "boom": _boom,
+        "leak": _leak,
+        "down": _down,
+        "node": lambda _o, _i: {"name": "n", "child": None},
+    },
+    "Mutation": {"touch": lambda _o, _i: True},
+}
+
+
+def make_client(**env: str) -> testing.TestClient:
+    settings = bootstrap(env={**LIMITS, **env}, load_entry_points=False).settings
+    schema = load_schema("tests.web", "sample.graphql", RESOLVERS)
+    return testing.TestClient(create_app(settings, schema, authenticate))
+
+
+@pytest.fixture
+def client() -> testing.TestClient:
+    return make_client()
