@@ -1,0 +1,81 @@
+"""Deliveries and the receiver that hands them out and settles them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulsar
+
+from workq_core import Delivery, TransportError
+from workq_pulsar.topics import TopicNames
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PulsarDelivery:
+    """One received message; ``message`` is what ack and nack need."""
+
+    job_type: str
+    payload: bytes
+    properties: Mapping[str, str]
+    redelivery_count: int
+    topic: str
+    message: pulsar.Message = field(repr=False, compare=False)
+
+
+class PulsarReceiver:
+    """A Shared-subscription consumer on several topics.
+
+    ``receive`` may be called from many threads of one process at once: the
+    C++ consumer behind it takes messages from its queue under a lock and
+    releases the GIL while it waits, so each message goes to exactly one
+    caller (tests/transport check this with eight threads).
+    """
+
+    def __init__(self, consumer: pulsar.Consumer, names: TopicNames) -> None:
+        self._consumer = consumer
+        self._names = names
+
+    def receive(self, timeout_s: float) -> PulsarDelivery | None:
+        try:
+            message = self._consumer.receive(max(1, int(timeout_s * 1000)))
+        except pulsar.Timeout:
+            return None
+        except pulsar.PulsarException as exc:
+            raise TransportError(f"receive failed: {exc}") from exc
+        topic = message.topic_name()
+        return PulsarDelivery(
+            job_type=self._names.job_type(topic),
+            payload=message.data(),
+            properties=dict(message.properties()),
+            redelivery_count=message.redelivery_count(),
+            topic=topic,
+            message=message,
+        )
+
+    def ack(self, delivery: Delivery) -> None:
+        try:
+            self._consumer.acknowledge(_message(delivery))
+        except pulsar.PulsarException as exc:
+            raise TransportError(f"ack failed: {exc}") from exc
+
+    def nack(self, delivery: Delivery) -> None:
+        try:
+            self._consumer.negative_acknowledge(_message(delivery))
+        except pulsar.PulsarException as exc:
+            raise TransportError(f"nack failed: {exc}") from exc
+
+    def close(self) -> None:
+        try:
+            self._consumer.close()
+        except pulsar.PulsarException:
+            logger.debug("consumer already closed")
+
+
+def _message(delivery: Delivery) -> pulsar.Message:
+    if not isinstance(delivery, PulsarDelivery):
+        raise TransportError(f"not a delivery of the pulsar transport: {delivery!r}")
+    return delivery.message

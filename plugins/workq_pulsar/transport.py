@@ -1,0 +1,122 @@
+"""PulsarTransport: the Transport protocol on the official pulsar-client."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Mapping, Sequence
+
+import pulsar
+
+from workq_core import Delivery, OutgoingMessage, Receiver, TransportError
+from workq_pulsar.client import open_client
+from workq_pulsar.lite_shim import LiteShim
+from workq_pulsar.producers import ProducerCache, publish
+from workq_pulsar.receiver import PulsarDelivery, PulsarReceiver
+from workq_pulsar.settings import PulsarSettings
+from workq_pulsar.topics import TopicNames
+
+logger = logging.getLogger(__name__)
+
+
+class PulsarTransport:
+    """One topic per job type under ``persistent://tenant/namespace/``, one client per process.
+
+    Every consumer uses the configured Shared subscription starting at the
+    earliest message; ``<topic>-DLQ`` carries dead letters under a
+    subscription of the same name, so they are kept until read.
+    """
+
+    def __init__(self, settings: PulsarSettings, data_dir: str | os.PathLike[str]) -> None:
+        self.settings = settings
+        self.names = TopicNames(settings.tenant, settings.namespace)
+        self._handle = open_client(settings, data_dir)
+        self.url = self._handle.url
+        self._client = self._handle.client
+        self._producers = ProducerCache(self._client, settings.send_timeout_ms)
+        self._shim = (
+            LiteShim(self._client, settings.tenant, settings.namespace)
+            if settings.shim_enabled
+            else None
+        )
+        self._receivers: list[PulsarReceiver] = []
+        self._lock = threading.Lock()
+
+    def declare(self, job_types: Sequence[str]) -> None:
+        """Create the durable subscription of each topic and each DLQ (open, close a consumer)."""
+        topics = self.names.topics(job_types) + self.names.topics(job_types, dlq=True)
+        for topic in topics:
+            self._subscribe([topic]).close()
+        logger.info("declared pulsar topics", extra={"topics": topics})
+
+    def publish(
+        self, job_type: str, messages: Sequence[OutgoingMessage], *, delay_ms: int = 0
+    ) -> None:
+        if not messages:
+            return
+        topic = self.names.topic(job_type)
+        publish(
+            self._producers.get(topic),
+            topic,
+            messages,
+            delay_ms=delay_ms,
+            send_timeout_ms=self.settings.send_timeout_ms,
+        )
+
+    def subscribe(self, job_types: Sequence[str]) -> Receiver:
+        return self._receiver(self.names.topics(job_types))
+
+    def subscribe_dead_letters(self, job_types: Sequence[str]) -> Receiver:
+        """A receiver on the DLQ topics (re-running dead items, inspecting them)."""
+        return self._receiver(self.names.topics(job_types, dlq=True))
+
+    def dead_letter(
+        self, receiver: Receiver, delivery: Delivery, properties: Mapping[str, str]
+    ) -> None:
+        """Publish the payload with its properties plus ``properties`` to the DLQ, then ack."""
+        if not isinstance(delivery, PulsarDelivery):
+            raise TransportError(f"not a delivery of the pulsar transport: {delivery!r}")
+        dlq = self.names.dlq(delivery.job_type)
+        key = delivery.message.partition_key()
+        message = OutgoingMessage(key, delivery.payload, delivery.properties)
+        publish(
+            self._producers.get(dlq),
+            dlq,
+            [message],
+            delay_ms=0,
+            send_timeout_ms=self.settings.send_timeout_ms,
+            extra_properties=properties,
+        )
+        receiver.ack(delivery)
+
+    def close(self) -> None:
+        with self._lock:
+            receivers, self._receivers = self._receivers, []
+        for receiver in receivers:
+            receiver.close()
+        self._producers.close()
+        self._handle.close()
+
+    def _receiver(self, topics: list[str]) -> PulsarReceiver:
+        receiver = PulsarReceiver(self._subscribe(topics), self.names)
+        with self._lock:
+            self._receivers.append(receiver)
+        return receiver
+
+    def _subscribe(self, topics: list[str]) -> pulsar.Consumer:
+        make: Callable[[], pulsar.Consumer] = lambda: self._client.subscribe(  # noqa: E731
+            topics,
+            self.settings.subscription,
+            consumer_type=pulsar.ConsumerType.Shared,
+            initial_position=pulsar.InitialPosition.Earliest,
+            receiver_queue_size=self.settings.receiver_queue_size,
+            negative_ack_redelivery_delay_ms=self.settings.nack_delay_ms,
+        )
+        try:
+            return self._shim.subscribe(make) if self._shim else make()
+        except pulsar.Timeout as exc:
+            hint = "" if self._shim else " (on pulsar-lite, set pulsar.lite_shim = true)"
+            raise TransportError(f"subscribe to {topics} timed out{hint}") from exc
+        except pulsar.PulsarException as exc:
+            raise TransportError(f"subscribe to {topics} failed: {exc}") from exc
