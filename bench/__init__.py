@@ -1,0 +1,1 @@
+"""Side-by-side benchmark of Workq against Celery, Dramatiq and RQ (see ``bench.run``)."""

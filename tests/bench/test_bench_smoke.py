@@ -1,0 +1,111 @@
+"""The benchmark runner end to end at a tiny size, for every system that can run here.
+
+``pipe`` needs nothing but the stdlib, so the runner's phases, table and JSON
+are exercised on every machine; a peer runs only where its package is
+importable and its broker answers, so the default test run never depends on
+RabbitMQ or Redis.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from bench import report, run
+from bench.systems import unavailable_reason
+
+AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
+REDIS_URL = "redis://127.0.0.1:6379/5"
+BROKER = {"celery": AMQP_URL, "dramatiq": AMQP_URL, "rq-simple": REDIS_URL, "rq-fork": REDIS_URL}
+
+pytestmark = [pytest.mark.bench, pytest.mark.timeout(180)]
+
+
+def _reachable(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        socket.create_connection((parts.hostname, parts.port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+def _skip_unless_runnable(system: str) -> None:
+    reason = unavailable_reason(system)
+    if reason:
+        pytest.skip(f"{system}: {reason}")
+    if system in BROKER and not _reachable(BROKER[system]):
+        pytest.skip(f"{system}: broker {BROKER[system]} not reachable")
+
+
+@pytest.mark.parametrize("system", ["pipe", "celery", "dramatiq", "rq-simple", "rq-fork"])
+def test_runner_measures_a_tiny_run(
+    system: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a system that can run here
+    _skip_unless_runnable(system)
+    out = tmp_path / "results.json"
+
+    # When the runner does one tiny run of each job kind, with a tiny paced phase
+    argv = ["--systems", system, "--n", "50", "--repeat", "1", "--workers", "1"]
+    argv += ["--paced-n", "20", "--timeout", "60", "--amqp-url", AMQP_URL]
+    argv += ["--redis-url", REDIS_URL, "--out", str(out)]
+    status = run.main(argv)
+
+    # Then every run succeeded, and the JSON and the table report each figure
+    assert status == 0
+    results = json.loads(out.read_text())
+    assert [r["ok"] for r in results["runs"]] == [True, True]
+    for row in results["summary"]:
+        assert row["system"] == system
+        assert set(row["median"]) == set(report.METRICS)
+        assert row["median"]["drain_throughput"] > 0
+        assert row["median"]["done_p99_ms"] >= row["median"]["start_p50_ms"] >= 0
+    assert results["meta"]["versions"][system]
+    table = capsys.readouterr().out
+    assert "drain/s" in table
+    assert system in table
+
+
+def test_ratios_compare_workq_with_each_peer() -> None:
+    # Given medians for Workq and one peer in the same configuration
+    summary = [
+        {"system": "workq", "kind": "noop", "workers": 1, "median": {"drain_throughput": 300.0}},
+        {"system": "celery", "kind": "noop", "workers": 1, "median": {"drain_throughput": 100.0}},
+    ]
+
+    # When the ratios are computed and formatted
+    rows = report.ratios(summary)
+
+    # Then there is one row, Workq over the peer
+    assert rows == [
+        {"peer": "celery", "kind": "noop", "workers": 1, "ratio": {"drain_throughput": 3.0}}
+    ]
+    assert "3.00x" in report.format_ratios(rows)
+
+
+def test_no_ratios_without_workq() -> None:
+    summary = [
+        {"system": "rq-simple", "kind": "fib", "workers": 2, "median": {"enqueue_rate": 1.0}}
+    ]
+    assert report.ratios(summary) == []
+
+
+def test_chart_draws_a_png(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    from bench import chart
+
+    results = {
+        "meta": {"args": {"repeat": 1, "n": 50}, "machine": {"cpus": 2}},
+        "summary": [
+            {"system": s, "kind": "noop", "workers": 1, "median": {"drain_throughput": 10.0}}
+            for s in ("celery", "pipe")
+        ],
+    }
+    out = tmp_path / "chart.png"
+    chart.draw(results, out)
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
