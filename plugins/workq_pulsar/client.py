@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import os
@@ -26,6 +27,7 @@ class ClientHandle:
     broker: EmbeddedBroker | None
 
     def close(self) -> None:
+        atexit.unregister(self.close)
         with contextlib.suppress(pulsar.PulsarException):
             self.client.close()
         if self.broker is not None:
@@ -51,4 +53,8 @@ def open_client(settings: PulsarSettings, data_dir: str | os.PathLike[str]) -> C
         operation_timeout_seconds=settings.operation_timeout_s,
         logger=client_logger(),
     )
-    return ClientHandle(client, url, broker)
+    handle = ClientHandle(client, url, broker)
+    # A client still open when the interpreter finalises logs its teardown
+    # through a console logger at DEBUG; closing it at exit avoids that spew.
+    atexit.register(handle.close)
+    return handle

@@ -14,9 +14,13 @@ from workq_pulsar.topics import TopicNames
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class PulsarDelivery:
-    """One received message; ``message`` is what ack and nack need."""
+    """One received message; ``message`` is what ack and nack need.
+
+    Not frozen only because ``workq_core.Delivery`` declares plain (settable)
+    attributes, which a frozen dataclass does not satisfy for type checkers.
+    """
 
     job_type: str
     payload: bytes
@@ -69,9 +73,10 @@ class PulsarReceiver:
             raise TransportError(f"nack failed: {exc}") from exc
 
     def close(self) -> None:
+        """Idempotent: the transport closes every receiver it made, even closed ones."""
         try:
             self._consumer.close()
-        except pulsar.PulsarException:
+        except (pulsar.PulsarException, ValueError):  # ValueError: pulsar-client's second close
             logger.debug("consumer already closed")
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from workq_pulsar.broker_process import BrokerProcess
 
-from workq_core import OutgoingMessage
+from workq_core import OutgoingMessage, TransportError
 
 
 def test_broker_kill_and_restart_keeps_messages_and_resumes(tmp_path, make_transport, job_type):
@@ -33,5 +34,24 @@ def test_broker_kill_and_restart_keeps_messages_and_resumes(tmp_path, make_trans
                 receiver.ack(delivery)
         expected = {f"b{i}".encode() for i in range(5)} | {f"a{i}".encode() for i in range(5)}
         assert seen == expected
+    finally:
+        broker.stop()
+
+
+def test_publish_while_broker_is_down_raises_naming_the_failed_count(
+    tmp_path, make_transport, job_type
+):
+    # Given a producer whose broker has died
+    broker = BrokerProcess(tmp_path / "broker")
+    broker.start()
+    try:
+        transport = make_transport(broker.url, send_timeout_ms=500)
+        transport.publish(job_type, [OutgoingMessage("k", b"first")])
+        broker.kill()
+        # When a batch is published
+        batch = [OutgoingMessage(str(i), b"x") for i in range(3)]
+        # Then publish raises rather than dropping silently, and says how many failed
+        with pytest.raises(TransportError, match=r"3 of 3 messages .* were not confirmed"):
+            transport.publish(job_type, batch)
     finally:
         broker.stop()
