@@ -45,8 +45,14 @@ class AuthSettings:
     """The auth service."""
 
     host: str = setting("127.0.0.1", "address the auth HTTP and gRPC servers bind")
-    port: int = setting(3000, "GraphQL HTTP port of the auth service", env="PORT", min=1, max=65535)
-    grpc_port: int = setting(5000, "gRPC port of AuthService", min=1, max=65535)
+    port: int = setting(
+        3000,
+        "GraphQL HTTP port of the auth service (0: any free port)",
+        env="PORT",
+        min=0,
+        max=65535,
+    )
+    grpc_port: int = setting(5000, "gRPC port of AuthService (0: any free port)", min=0, max=65535)
     backend: str = setting("jwt", "auth backend plugin name")
     bcrypt_cost: int = setting(12, "bcrypt cost factor for password hashes", min=4, max=31)
     cookie_secure: bool | None = setting(
@@ -63,7 +69,13 @@ class JobsSettings:
     """The jobs service."""
 
     host: str = setting("127.0.0.1", "address the jobs HTTP server binds")
-    port: int = setting(3001, "GraphQL HTTP port of the jobs service", env="PORT", min=1, max=65535)
+    port: int = setting(
+        3001,
+        "GraphQL HTTP port of the jobs service (0: any free port)",
+        env="PORT",
+        min=0,
+        max=65535,
+    )
     auth_grpc: str = setting("127.0.0.1:5000", "HOST:PORT of the auth service's gRPC server")
     auth_timeout_s: float = setting(2.0, "deadline of each gRPC Authenticate call", min=0.01)
     max_items: int = setting(100_000, "most items one executeJob may carry", min=1)
@@ -82,6 +94,12 @@ class ExecutorSettings:
     dedup_store: str = setting("memory", "dedup store plugin name (memory, sql, ...)")
     dedup_ttl_s: int = setting(86_400, "how long a completed item's key is remembered", min=1)
     shutdown_grace_s: float = setting(30.0, "how long SIGTERM waits for in-flight items", min=0)
+    lease_s: float = setting(
+        60.0,
+        "how long a started item belongs to its executor before another may take it over",
+        min=0.1,
+    )
+    relay: bool = setting(True, "run the outbox relay (retries, re-runs) inside the executor")
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,12 @@
 """Subcommands; each module has ``register(subparsers, parent)``."""
 
-from workq_entrypoints.commands import config_cmd, plugins_cmd
+from workq_entrypoints.commands import (
+    auth_cmd,
+    config_cmd,
+    executor_cmd,
+    jobs_cmd,
+    migrate_cmd,
+    plugins_cmd,
+)
 
-ALL = [plugins_cmd, config_cmd]
+ALL = [plugins_cmd, config_cmd, executor_cmd, migrate_cmd, auth_cmd, jobs_cmd]

@@ -4,8 +4,9 @@ Each module has ``VERSION`` (int, increasing), ``NAME`` and ``apply(db)``,
 which runs inside the migration transaction and must not commit.
 """
 
-from workq_core.db.migrations import m0001_users
+from workq_core.db.migrations import m0001_users, m0002_jobs
 
 MIGRATIONS = [
     m0001_users,
+    m0002_jobs,
 ]

@@ -1,0 +1,31 @@
+"""``workq executor``: run job items from the transport until SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from workq_core.executor.service import run_until_signalled, start_executor
+from workq_entrypoints.options import flags_from, runtime_from, setting_flag
+
+
+def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
+    parser = subparsers.add_parser(
+        "executor", parents=[parent], help="run job items (scale out by starting more)"
+    )
+    setting_flag(
+        parser, "--processes", "executor.processes", help="worker processes (CPU-bound jobs)"
+    )
+    setting_flag(
+        parser, "--threads", "executor.threads", help="threads per process (I/O-bound jobs)"
+    )
+    setting_flag(parser, "--dedup-store", "executor.dedup_store", help="dedup store name")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    runtime = runtime_from(args)
+    spawn_args = {"config_file": args.config, "flags": flags_from(args)}
+    handle = start_executor(runtime, spawn_args=spawn_args)
+    run_until_signalled(handle)
+    return 0

@@ -1,0 +1,131 @@
+"""A real pipeline for executor tests: database (both engines), pulsar-lite, relay, executor."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from tests.transport.conftest import broker  # noqa: F401 - the session's pulsar-lite broker
+from workq_core.db import connect, migrate
+from workq_core.executor.service import ExecutorHandle, start_executor
+from workq_core.jobs.relay import OutboxRelay
+from workq_core.jobs.sql import rows, run
+from workq_core.jobs.submission import submit_job
+from workq_core.runtime import Runtime, bootstrap
+
+
+def wait_for(predicate: Callable[[], Any], timeout_s: float = 30.0, every_s: float = 0.05) -> Any:
+    """Poll until ``predicate`` is truthy; fail with its last value otherwise."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            assert value, f"condition not met within {timeout_s}s (last value {value!r})"
+            return value
+        time.sleep(every_s)
+
+
+class Pipeline:
+    """Submit jobs, run relays and executors, read item states: one test's whole stack."""
+
+    def __init__(self, env: dict[str, str], extra_plugins: list[tuple[str, Any]]) -> None:
+        self.env = env
+        self.extra_plugins = extra_plugins
+        self.db = connect(env["DATABASE_URL"])
+        migrate(self.db)
+        self.runtime = self.make_runtime()
+        self.transport = self.runtime.transport()
+        self.transport.declare(self.runtime.catalog.job_types.names())
+        self.executors: list[ExecutorHandle] = []
+        self.relays: list[OutboxRelay] = []
+        with self.db.connection_context():
+            email = f"{uuid.uuid4().hex}@example.com"
+            run(self.db, "INSERT INTO users (email, password_hash) VALUES (?, ?)", (email, "x"))
+            self.user_id = rows(self.db, "SELECT id FROM users WHERE email = ?", (email,))[0]["id"]
+
+    def make_runtime(self, **env: str) -> Runtime:
+        return bootstrap(env={**self.env, **env}, extra_plugins=self.extra_plugins)
+
+    def submit(self, job_type: str, items: list[dict[str, Any]], **kwargs: Any) -> str:
+        with self.db.connection_context():
+            job_id, _ = submit_job(
+                self.db,
+                user_id=self.user_id,
+                job_type=job_type,
+                items=items,
+                max_attempts=kwargs.pop("max_attempts", 3),
+                **kwargs,
+            )
+        return job_id
+
+    def start_relay(self) -> OutboxRelay:
+        relay = OutboxRelay(self.db, self.transport, poll_s=0.05).start()
+        self.relays.append(relay)
+        return relay
+
+    def start_executor(self, **env: str) -> ExecutorHandle:
+        handle = start_executor(self.make_runtime(WORKQ_EXECUTOR_RELAY="false", **env))
+        self.executors.append(handle)
+        return handle
+
+    def items(self, job_id: str) -> list[dict[str, Any]]:
+        with self.db.connection_context():
+            return rows(self.db, "SELECT * FROM items WHERE job_id = ? ORDER BY idx", (job_id,))
+
+    def statuses(self, job_id: str) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for item in self.items(job_id):
+            counts[item["status"]] = counts.get(item["status"], 0) + 1
+        return counts
+
+    def wait_final(self, job_id: str, timeout_s: float = 60.0) -> list[dict[str, Any]]:
+        def final() -> list[dict[str, Any]] | None:
+            items = self.items(job_id)
+            done = all(i["status"] in ("completed", "dead", "cancelled") for i in items)
+            return items if done else None
+
+        return wait_for(final, timeout_s)
+
+    def close(self) -> None:
+        for handle in self.executors:
+            handle.grace_s = 5
+            handle.stop()
+        for relay in self.relays:
+            relay.stop()
+        self.transport.close()
+        self.db.close()
+
+
+@pytest.fixture
+def pipeline_env(broker, database_url, tmp_path) -> dict[str, str]:  # noqa: F811
+    """Settings for one test: its own Pulsar namespace, fast retries, short leases."""
+    return {
+        "DATABASE_URL": database_url,
+        "PULSAR_SERVICE_URL": broker.url,
+        "WORKQ_PULSAR_LITE_SHIM": "true",
+        "WORKQ_PULSAR_NAMESPACE": f"t{uuid.uuid4().hex[:12]}",
+        "WORKQ_PULSAR_NACK_DELAY_MS": "100",
+        "WORKQ_CORE_DATA_DIR": str(tmp_path),
+        "WORKQ_EXECUTOR_BASE_DELAY_MS": "100",
+        "WORKQ_EXECUTOR_MAX_DELAY_MS": "1000",
+        "WORKQ_EXECUTOR_LEASE_S": "3",
+        "WORKQ_EXECUTOR_THREADS": "4",
+    }
+
+
+@pytest.fixture
+def make_pipeline(pipeline_env) -> Iterator[Callable[..., Pipeline]]:
+    made: list[Pipeline] = []
+
+    def make(extra_plugins: list[tuple[str, Any]] | None = None, **env: str) -> Pipeline:
+        pipeline = Pipeline({**pipeline_env, **env}, extra_plugins or [])
+        made.append(pipeline)
+        return pipeline
+
+    yield make
+    for pipeline in made:
+        pipeline.close()

@@ -1,0 +1,1 @@
+"""The executor: receive item messages, run their handlers, commit outcomes, then settle."""

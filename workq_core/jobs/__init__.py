@@ -1,0 +1,1 @@
+"""Jobs and items in the database: submission, queries, commands, and the outbox relay."""

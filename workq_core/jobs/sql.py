@@ -1,0 +1,44 @@
+"""Small helpers so one SQL text runs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import peewee
+
+from workq_core.db import is_postgres
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def run(db: peewee.Database, sql: str, params: Sequence[Any] = ()) -> Any:
+    """Execute ``sql`` written with ``?`` placeholders on either engine."""
+    if is_postgres(db):
+        sql = sql.replace("?", "%s")
+    return db.execute_sql(sql, tuple(params))
+
+
+def rows(db: peewee.Database, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    cursor = run(db, sql, params)
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def placeholders(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+def for_update(db: peewee.Database, *, skip_locked: bool = False) -> str:
+    """Row locks where the engine has them; SQLite serialises writers instead."""
+    if not is_postgres(db):
+        return ""
+    return " FOR UPDATE SKIP LOCKED" if skip_locked else " FOR UPDATE"
+
+
+def write_transaction(db: peewee.Database) -> Any:
+    """A transaction that takes SQLite's write lock up front, avoiding upgrade deadlocks."""
+    return db.atomic() if is_postgres(db) else db.atomic(lock_type="IMMEDIATE")
