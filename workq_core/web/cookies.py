@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import falcon
 
 from workq_core.config import Settings
 
 COOKIE_NAME = "Authentication"
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def cookie_secure(settings: Settings) -> bool:
@@ -15,11 +18,19 @@ def cookie_secure(settings: Settings) -> bool:
     return (not settings.core.local) if configured is None else configured
 
 
-def set_auth_cookie(resp: falcon.Response, token: str, max_age_s: int, *, secure: bool) -> None:
+def set_auth_cookie(
+    resp: falcon.Response,
+    token: str,
+    max_age_s: int,
+    *,
+    secure: bool,
+    expires: dt.datetime | None = None,
+) -> None:
     resp.set_cookie(
         COOKIE_NAME,
         token,
-        max_age=max_age_s,
+        max_age=max_age_s or None,
+        expires=expires,
         path="/",
         secure=secure,
         http_only=True,
@@ -28,7 +39,8 @@ def set_auth_cookie(resp: falcon.Response, token: str, max_age_s: int, *, secure
 
 
 def clear_auth_cookie(resp: falcon.Response, *, secure: bool) -> None:
-    set_auth_cookie(resp, "", 0, secure=secure)
+    """Expire the cookie with the same attributes (falcon drops a zero Max-Age)."""
+    set_auth_cookie(resp, "", 0, secure=secure, expires=_EPOCH)
 
 
 def request_token(req: falcon.Request) -> str | None:

@@ -8,7 +8,14 @@ from typing import Any
 from graphql import GraphQLError
 
 from workq_core.db.errors import is_unavailable
-from workq_core.errors import AuthError, Forbidden, InvalidPayload, RateLimited, Unavailable
+from workq_core.errors import (
+    AuthError,
+    Forbidden,
+    InvalidPayload,
+    JobTypeNotFound,
+    RateLimited,
+    Unavailable,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -18,6 +25,7 @@ UNAVAILABLE_MESSAGE = "A service is unavailable; try again later."
 _CODES: tuple[tuple[type[Exception], str], ...] = (
     (AuthError, "UNAUTHENTICATED"),
     (InvalidPayload, "BAD_USER_INPUT"),
+    (JobTypeNotFound, "BAD_USER_INPUT"),
     (Forbidden, "FORBIDDEN"),
     (RateLimited, "RATE_LIMITED"),
     (Unavailable, "UNAVAILABLE"),

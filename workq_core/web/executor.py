@@ -92,7 +92,9 @@ def run_graphql(
     if result.errors:
         body["errors"] = [format_error(e) for e in result.errors]
     body["data"] = result.data
-    status = falcon.HTTP_400 if result.data is None and result.errors else falcon.HTTP_200
+    # Only errors before execution (variables that do not coerce) fail the request.
+    rejected = result.data is None and all(e.path is None for e in result.errors or ())
+    status = falcon.HTTP_400 if rejected and result.errors else falcon.HTTP_200
     return status, body
 
 

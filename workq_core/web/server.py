@@ -57,7 +57,8 @@ class HttpServer:
 
     def stop(self) -> None:
         """Stop accepting, let the serve loop finish, close the socket."""
-        self._server.shutdown()
+        if self._thread.is_alive():
+            self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
 

@@ -1,0 +1,37 @@
+"""``workq auth``: run the auth service (GraphQL over HTTP and gRPC) until SIGTERM or SIGINT."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from typing import Any
+
+from workq_core.auth import start_auth_service
+from workq_entrypoints.options import runtime_from, setting_flag
+
+
+def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
+    parser = subparsers.add_parser(
+        "auth", parents=[parent], help="run the auth service (migrates the database first)"
+    )
+    setting_flag(parser, "--host", "auth.host", help="address to bind (default 127.0.0.1)")
+    setting_flag(parser, "--port", "auth.port", help="GraphQL HTTP port (default 3000, env PORT)")
+    setting_flag(parser, "--grpc-port", "auth.grpc_port", help="gRPC port (default 5000)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    handle = start_auth_service(runtime_from(args))
+    wait_for_stop_signal()
+    handle.stop()
+    return 0
+
+
+def wait_for_stop_signal() -> None:
+    """Block until SIGTERM or SIGINT (main thread only)."""
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    while not stop.wait(1.0):
+        pass

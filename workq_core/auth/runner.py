@@ -1,0 +1,109 @@
+"""Assemble the auth service and run its HTTP and gRPC servers in this process."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import falcon
+import peewee
+
+from workq_core.auth.passwords import PasswordHasher
+from workq_core.auth.ratelimit import LoginLimiter
+from workq_core.auth.resolvers import RESOLVERS
+from workq_core.auth.service import AuthService
+from workq_core.auth.users import UserStore
+from workq_core.db import connect, migrate
+from workq_core.rpc.server import AuthServicer, start_grpc_server
+from workq_core.runtime import Runtime
+from workq_core.web import CloseDatabase, HttpServer, create_app, load_schema
+
+logger = logging.getLogger(__name__)
+
+
+def build_auth_service(runtime: Runtime, db: peewee.Database) -> AuthService:
+    """The service with its collaborators; the auth backend is the one ``auth.backend`` names."""
+    auth = runtime.settings.auth
+    return AuthService(
+        users=UserStore(db),
+        backend=runtime.auth_backend(db),
+        hasher=PasswordHasher(auth.bcrypt_cost),
+        limiter=LoginLimiter(auth.login_max_attempts, auth.login_window_s),
+    )
+
+
+def create_auth_app(runtime: Runtime, service: AuthService, db: peewee.Database) -> falcon.App:
+    """The auth GraphQL app at ``/graphql``."""
+    schema = load_schema("workq_core.auth", "schema.graphql", RESOLVERS)
+    return create_app(
+        runtime.settings,
+        schema,
+        service.authenticate,
+        context_factory=lambda _req: {"auth": service},
+        middleware=[CloseDatabase(db)],
+    )
+
+
+@dataclass
+class AuthServiceHandle:
+    """A running auth service; ``stop()`` ends both servers and closes the database."""
+
+    http: HttpServer
+    grpc_server: Any
+    grpc_port: int
+    db: peewee.Database
+
+    @property
+    def http_port(self) -> int:
+        return self.http.port
+
+    def stop(self, grace_s: float = 5.0) -> None:
+        self.http.stop()
+        self.grpc_server.stop(grace_s).wait(grace_s + 1)
+        _close(self.db)
+        logger.info("auth service stopped")
+
+
+def start_auth_service(runtime: Runtime, *, apply_migrations: bool = True) -> AuthServiceHandle:
+    """Migrate (idempotent), then serve GraphQL on ``auth.port`` and gRPC on ``auth.grpc_port``.
+
+    Port 0 picks a free port; the handle reports the bound ones.
+    """
+    settings = runtime.settings
+    db = connect(settings.database_url)
+    if apply_migrations:
+        migrate(db)
+    service = build_auth_service(runtime, db)
+    http = HttpServer(
+        create_auth_app(runtime, service, db),
+        settings.auth.host,
+        settings.auth.port,
+        setting="auth.port",
+    )
+    try:
+        servicer = AuthServicer(service.authenticate, lambda: _release(db))
+        grpc_server, grpc_port = start_grpc_server(
+            servicer, settings.auth.host, settings.auth.grpc_port
+        )
+    except BaseException:
+        http.stop()
+        raise
+    http.start()
+    logger.info(
+        "auth service started",
+        extra={"host": settings.auth.host, "port": http.port, "grpc_port": grpc_port},
+    )
+    return AuthServiceHandle(http, grpc_server, grpc_port, db)
+
+
+def _release(db: peewee.Database) -> None:
+    if not db.is_closed():
+        db.close()
+
+
+def _close(db: peewee.Database) -> None:
+    _release(db)
+    close_all = getattr(db, "close_all", None)
+    if close_all is not None:
+        close_all()

@@ -1,0 +1,1 @@
+"""gRPC between services: generated AuthService stubs, and the client other services use."""

@@ -1,0 +1,73 @@
+"""The client other services use to authenticate tokens: deny, never allow, on any doubt."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import grpc
+
+from workq_core.errors import AuthError, Unavailable
+from workq_core.rpc import auth_pb2, auth_pb2_grpc
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AuthenticatedUser:
+    """Who a token belongs to, as the auth service says."""
+
+    id: int
+    email: str
+
+
+class AuthClient:
+    """``AuthClient("127.0.0.1:5000", timeout_s=2).authenticate(token)``.
+
+    Raises AuthError when the auth service rejects the token and Unavailable
+    (naming the target) when it is down, slow past the deadline, or answers
+    anything else; callers that get an exception must deny. Thread-safe; the
+    channel reconnects by itself after the auth service comes back.
+    """
+
+    def __init__(self, target: str, timeout_s: float = 2.0) -> None:
+        self.target = target
+        self.timeout_s = timeout_s
+        self._channel = grpc.insecure_channel(target)
+        self._stub = auth_pb2_grpc.AuthServiceStub(self._channel)
+
+    def authenticate(self, token: str) -> AuthenticatedUser:
+        if not token:
+            raise AuthError("Invalid token.")
+        try:
+            response = self._stub.Authenticate(
+                auth_pb2.AuthenticateRequest(token=token), timeout=self.timeout_s
+            )
+        except grpc.RpcError as exc:
+            raise self._error(exc) from None
+        if not response.HasField("user") or response.user.id <= 0:
+            raise Unavailable(f"auth service at {self.target} gave an empty answer")
+        return AuthenticatedUser(id=response.user.id, email=response.user.email)
+
+    __call__ = authenticate  # usable directly as the web layer's ``authenticate``
+
+    def _error(self, exc: grpc.RpcError) -> Exception:
+        code = exc.code() if isinstance(exc, grpc.Call) else None
+        if code == grpc.StatusCode.UNAUTHENTICATED:
+            return AuthError("Invalid token.")
+        logger.warning(
+            "auth service call failed",
+            extra={"target": self.target, "status": getattr(code, "name", "UNKNOWN")},
+        )
+        if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+            return Unavailable(f"auth service at {self.target} did not answer in time")
+        return Unavailable(f"auth service at {self.target} is unavailable")
+
+    def close(self) -> None:
+        self._channel.close()
+
+    def __enter__(self) -> AuthClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
