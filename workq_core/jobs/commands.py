@@ -1,0 +1,93 @@
+"""Changing a submitted job: cancel it, or re-run its dead items."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import peewee
+
+from workq_core.errors import InvalidPayload
+from workq_core.jobs.sql import for_update, now_ms, rows, run, write_transaction
+from workq_core.jobs.states import CANCELLED, DEAD, QUEUED, RETRYING
+
+logger = logging.getLogger(__name__)
+
+JOB_NOT_FOUND = "No such job."
+
+
+class JobNotFound(InvalidPayload):
+    """No job with that id belongs to this user (another user's job reads the same)."""
+
+    def __init__(self) -> None:
+        super().__init__(JOB_NOT_FOUND, field="id")
+
+
+def cancel_job(db: peewee.Database, user_id: int, job_id: str) -> int:
+    """Cancel the user's job; returns how many waiting items were cancelled now.
+
+    Queued and retrying items become cancelled in the transaction that sets
+    ``cancelled_at``; running items finish their attempt (the executor checks
+    ``cancelled_at`` before starting one). Cancelling twice changes nothing.
+    """
+    with write_transaction(db):
+        _owned(db, user_id, job_id)
+        now = now_ms()
+        run(
+            db,
+            "UPDATE jobs SET cancelled_at = ? WHERE id = ? AND cancelled_at IS NULL",
+            (now, job_id),
+        )
+        cursor = run(
+            db,
+            "UPDATE items SET status = ?, finished_at = ?, updated_at = ?, next_attempt_at = NULL"
+            " WHERE job_id = ? AND status IN (?, ?)",
+            (CANCELLED, now, now, job_id, QUEUED, RETRYING),
+        )
+    logger.info("job cancelled", extra={"job_id": job_id, "items": cursor.rowcount})
+    return int(cursor.rowcount)
+
+
+def retry_dead_items(db: peewee.Database, user_id: int, job_id: str) -> int:
+    """Queue the job's dead items again with fresh attempts; returns how many.
+
+    One outbox row with ``item_id`` NULL makes the relay publish the job's
+    queued items. The last error stays on each item until its next attempt.
+    """
+    with write_transaction(db):
+        job = _owned(db, user_id, job_id)
+        if job["cancelled_at"] is not None:
+            raise InvalidPayload("The job was cancelled; its items cannot be re-run.", field="id")
+        now = now_ms()
+        cursor = run(
+            db,
+            "UPDATE items SET status = ?, attempts = 0, next_attempt_at = NULL,"
+            " lease_expires_at = NULL, dead_lettered_at = NULL, started_at = NULL,"
+            " finished_at = NULL, updated_at = ? WHERE job_id = ? AND status = ?",
+            (QUEUED, now, job_id, DEAD),
+        )
+        if cursor.rowcount:
+            run(
+                db,
+                "INSERT INTO outbox (job_id, item_id, job_type, due_at, created_at)"
+                " VALUES (?, NULL, ?, ?, ?)",
+                (job_id, job["type"], now, now),
+            )
+    logger.info(
+        "dead items re-queued",
+        extra={"job_id": job_id, "job_type": job["type"], "items": cursor.rowcount},
+    )
+    return int(cursor.rowcount)
+
+
+def _owned(db: peewee.Database, user_id: int, job_id: str) -> dict[str, Any]:
+    """The job row, locked; JobNotFound when it is missing or not the user's."""
+    found = rows(
+        db,
+        "SELECT id, type, cancelled_at FROM jobs WHERE id = ? AND user_id = ?"  # noqa: S608
+        + for_update(db),
+        (job_id, user_id),
+    )
+    if not found:
+        raise JobNotFound()
+    return found[0]

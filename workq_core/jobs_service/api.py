@@ -1,0 +1,150 @@
+"""What the jobs service does for a user, independent of GraphQL."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import peewee
+
+from workq_core.catalog import Catalog
+from workq_core.config import Settings
+from workq_core.db import database_errors
+from workq_core.errors import InvalidPayload, JobTypeNotFound
+from workq_core.jobs import commands, queries
+from workq_core.jobs.queries import JobRecord
+from workq_core.jobs.submission import submit_job
+from workq_core.types import JobType, RetryPolicy
+from workq_core.validation import validate_items
+
+logger = logging.getLogger(__name__)
+
+MAX_KEY_LENGTH = 200
+MAX_PAGE = 100
+
+
+@dataclass
+class JobsApi:
+    """Job types, submission and the user's view of their jobs.
+
+    ``wake`` is called after every commit that leaves work for the relay
+    (the in-process relay's ``wake``, or nothing when another process relays).
+    """
+
+    db: peewee.Database
+    settings: Settings
+    catalog: Catalog
+    wake: Callable[[], None] = lambda: None
+
+    def job_types(self) -> list[JobType]:
+        return [entry.value for entry in self.catalog.job_types.entries()]
+
+    def job_type(self, name: str) -> JobType:
+        """The installed job type ``name``; the error lists the installed names."""
+        if name in self.catalog.job_types:
+            return self.catalog.job_types.get(name)
+        available = ", ".join(self.catalog.job_types.names()) or "none"
+        raise JobTypeNotFound(f"Unknown job type {name!r}; available: {available}.")
+
+    def submit(
+        self, user_id: int, name: str, data: Any, idempotency_key: str | None = None
+    ) -> JobRecord:
+        """Validate every item, then store job, items and outbox row in one transaction."""
+        started = time.perf_counter()
+        job_type = self.job_type(name)
+        items = self._items(data)
+        validate_items(job_type, items)
+        _check_key(idempotency_key)
+        with database_errors():
+            job_id, created = submit_job(
+                self.db,
+                user_id=user_id,
+                job_type=job_type.name,
+                items=items,
+                max_attempts=self._max_attempts(job_type),
+                idempotency_key=idempotency_key,
+            )
+            if created:
+                self.wake()
+            job = queries.find_job(self.db, user_id, job_id)
+        assert job is not None
+        logger.info(
+            "job submitted" if created else "job resubmitted with the same idempotency key",
+            extra={
+                "job_id": job_id,
+                "job_type": job_type.name,
+                "size": len(items),
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            },
+        )
+        return job
+
+    def find_job(self, user_id: int, job_id: str) -> JobRecord | None:
+        with database_errors():
+            return queries.find_job(self.db, user_id, job_id)
+
+    def list_jobs(
+        self,
+        user_id: int,
+        *,
+        first: int,
+        after: tuple[int, str] | None,
+        status: str | None,
+        job_type: str | None,
+    ) -> tuple[list[JobRecord], bool]:
+        if not 1 <= first <= MAX_PAGE:
+            raise InvalidPayload(f"first must be between 1 and {MAX_PAGE}.", field="first")
+        with database_errors():
+            return queries.list_jobs(
+                self.db, user_id, first=first, after=after, status=status, job_type=job_type
+            )
+
+    def cancel(self, user_id: int, job_id: str) -> JobRecord:
+        with database_errors():
+            commands.cancel_job(self.db, user_id, job_id)
+            return self._reload(user_id, job_id)
+
+    def retry_dead(self, user_id: int, job_id: str) -> JobRecord:
+        with database_errors():
+            if commands.retry_dead_items(self.db, user_id, job_id):
+                self.wake()
+            return self._reload(user_id, job_id)
+
+    def _reload(self, user_id: int, job_id: str) -> JobRecord:
+        job = queries.find_job(self.db, user_id, job_id)
+        if job is None:
+            raise commands.JobNotFound()
+        return job
+
+    def _items(self, data: Any) -> Sequence[Any]:
+        """One object is a job of one item; a list is a job of that many."""
+        if isinstance(data, dict):
+            return [data]
+        if not isinstance(data, list):
+            raise InvalidPayload(
+                "data must be a JSON object (one item) or a list of objects.", field="data"
+            )
+        if not data:
+            raise InvalidPayload("data must contain at least one item.", field="data")
+        limit = self.settings.jobs.max_items
+        if len(data) > limit:
+            raise InvalidPayload(
+                f"data has {len(data)} items; at most {limit} are allowed per job.", field="data"
+            )
+        return data
+
+    def _max_attempts(self, job_type: JobType) -> int:
+        retry = getattr(job_type, "retry", None)
+        if isinstance(retry, RetryPolicy):
+            return retry.max_attempts
+        return self.settings.executor.max_attempts
+
+
+def _check_key(key: str | None) -> None:
+    if key is not None and not 1 <= len(key) <= MAX_KEY_LENGTH:
+        raise InvalidPayload(
+            f"idempotencyKey must be 1 to {MAX_KEY_LENGTH} characters.", field="idempotencyKey"
+        )

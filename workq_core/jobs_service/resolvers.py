@@ -1,0 +1,137 @@
+"""GraphQL resolvers of ``jobs.graphql``: authenticate, call the JobsApi, shape the answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import GraphQLResolveInfo
+
+from workq_core.db import database_errors
+from workq_core.errors import AuthError, InvalidPayload
+from workq_core.jobs import queries
+from workq_core.jobs.queries import ItemRecord, JobRecord
+from workq_core.jobs.states import ITEM_STATES
+from workq_core.jobs_service.api import JobsApi
+from workq_core.jobs_service.views import (
+    ITEM_FIELDS,
+    JOB_FIELDS,
+    JobView,
+    decode_cursor,
+    encode_cursor,
+    job_views,
+)
+from workq_core.web import Resolvers
+
+MAX_ITEMS_PAGE = 1000
+
+
+def _api(info: GraphQLResolveInfo) -> JobsApi:
+    return info.context.extra["jobs"]
+
+
+def _user_id(info: GraphQLResolveInfo) -> int:
+    """Every operation needs a user the auth service vouches for; Unavailable denies too."""
+    user = info.context.require_user()
+    user_id = getattr(user, "id", None)
+    if user_id is None:
+        raise AuthError("Not authenticated.")
+    return int(user_id)
+
+
+def _views(info: GraphQLResolveInfo, records: list[JobRecord]) -> list[JobView]:
+    api = _api(info)
+    types = {t.name: t for t in api.job_types()}
+    return job_views(api.db, records, types)
+
+
+def job_types(_root: Any, info: GraphQLResolveInfo) -> list[dict[str, Any]]:
+    _user_id(info)
+    return [
+        {"name": t.name, "description": t.description, "inputSchema": dict(t.input_schema)}
+        for t in _api(info).job_types()
+    ]
+
+
+def job(_root: Any, info: GraphQLResolveInfo, id: str) -> JobView | None:
+    record = _api(info).find_job(_user_id(info), id)
+    return None if record is None else _views(info, [record])[0]
+
+
+def my_jobs(
+    _root: Any,
+    info: GraphQLResolveInfo,
+    first: int = 20,
+    after: str | None = None,
+    status: str | None = None,
+    type: str | None = None,
+) -> dict[str, Any]:
+    user_id = _user_id(info)
+    records, more = _api(info).list_jobs(
+        user_id,
+        first=first,
+        after=decode_cursor(after) if after else None,
+        status=status,
+        job_type=type,
+    )
+    return {
+        "nodes": _views(info, records),
+        "nextCursor": encode_cursor(records[-1]) if more and records else None,
+    }
+
+
+def execute_job(
+    _root: Any,
+    info: GraphQLResolveInfo,
+    executeJobInput: dict[str, Any],
+) -> JobView:
+    user_id = _user_id(info)
+    record = _api(info).submit(
+        user_id,
+        executeJobInput["name"],
+        executeJobInput["data"],
+        executeJobInput.get("idempotencyKey"),
+    )
+    return _views(info, [record])[0]
+
+
+def cancel_job(_root: Any, info: GraphQLResolveInfo, id: str) -> JobView:
+    return _views(info, [_api(info).cancel(_user_id(info), id)])[0]
+
+
+def retry_dead_items(_root: Any, info: GraphQLResolveInfo, id: str) -> JobView:
+    return _views(info, [_api(info).retry_dead(_user_id(info), id)])[0]
+
+
+def job_items(
+    job: JobView,
+    info: GraphQLResolveInfo,
+    first: int = 100,
+    offset: int = 0,
+    status: str | None = None,
+) -> list[ItemRecord]:
+    """Ownership was checked when the job was resolved; the page is bounded."""
+    if not 0 <= first <= MAX_ITEMS_PAGE:
+        raise InvalidPayload(f"first must be between 0 and {MAX_ITEMS_PAGE}.", field="first")
+    if offset < 0:
+        raise InvalidPayload("offset must not be negative.", field="offset")
+    if status is not None and status not in ITEM_STATES:
+        raise InvalidPayload(
+            f"Unknown item status {status!r}; use one of: {', '.join(ITEM_STATES)}.",
+            field="status",
+        )
+    with database_errors():
+        return queries.list_items(
+            _api(info).db, job.record.id, first=first, offset=offset, status=status
+        )
+
+
+RESOLVERS: Resolvers = {
+    "Query": {"jobs": job_types, "job": job, "myJobs": my_jobs},
+    "Mutation": {
+        "executeJob": execute_job,
+        "cancelJob": cancel_job,
+        "retryDeadItems": retry_dead_items,
+    },
+    "Job": {**JOB_FIELDS, "items": job_items},
+    "Item": ITEM_FIELDS,
+}
