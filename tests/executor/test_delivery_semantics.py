@@ -1,0 +1,184 @@
+"""Duplicates, cancellation, invalid items and misbehaving plugins leave items correct."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from tests.executor.conftest import wait_for
+from workq_core import JobContext, hookimpl
+from workq_core.jobs.messages import encode
+from workq_core.jobs.sql import rows, run
+
+
+class Counting:
+    """Counts runs per item so a test can tell a rerun from a deduplicated delivery."""
+
+    name = "Counting"
+    description = "counts its runs"
+    input_schema = {
+        "type": "object",
+        "properties": {"n": {"type": "integer"}, "hold": {"type": "number"}},
+        "required": ["n"],
+        "additionalProperties": False,
+    }
+
+    def __init__(self) -> None:
+        self.runs: dict[str, int] = {}  # idempotency key (job_id:index) -> runs
+        self.lock = threading.Lock()
+        self.release = threading.Event()
+        self.release.set()
+
+    def run(self, data: dict, ctx: JobContext) -> dict:
+        with self.lock:
+            key = ctx.idempotency_key
+            self.runs[key] = self.runs.get(key, 0) + 1
+        if data.get("hold"):
+            self.release.wait(data["hold"])
+        return {"n": data["n"]}
+
+
+class CountingPlugin:
+    def __init__(self) -> None:
+        self.job = Counting()
+
+    @hookimpl
+    def workq_register_job_types(self, registry):
+        registry.add(self.job.name, self.job)
+
+
+def publish_again(pipeline, job_id: str, index: int) -> None:
+    """Publish a second copy of an item's message, as a broker redelivery would."""
+    with pipeline.db.connection_context():
+        (item,) = rows(
+            pipeline.db, "SELECT * FROM items WHERE job_id = ? AND idx = ?", (job_id, index)
+        )
+    item["attempts"] = 0  # the copy carries the attempt count it was first published with
+    pipeline.transport.publish("Counting", [encode(item)])
+
+
+@pytest.mark.parametrize("store", ["memory", "sql"])
+def test_a_message_delivered_twice_completes_once(make_pipeline, store):
+    plugin = CountingPlugin()
+    pipeline = make_pipeline(extra_plugins=[("counting", plugin)], WORKQ_EXECUTOR_DEDUP_STORE=store)
+    pipeline.start_relay()
+    pipeline.start_executor()
+    job_id = pipeline.submit("Counting", [{"n": 1}, {"n": 2}])
+    pipeline.wait_final(job_id)
+
+    # When both messages arrive again
+    publish_again(pipeline, job_id, 0)
+    publish_again(pipeline, job_id, 1)
+    # and a fresh item follows them on the same topic (so we know the copies were consumed)
+    marker = pipeline.submit("Counting", [{"n": 3}])
+    pipeline.wait_final(marker)
+
+    # Then each item ran once and kept its single committed result
+    assert plugin.job.runs == {f"{job_id}:0": 1, f"{job_id}:1": 1, f"{marker}:0": 1}
+    assert [i["attempts"] for i in pipeline.items(job_id)] == [1, 1]
+
+
+def test_sql_dedup_is_shared_between_executors(make_pipeline):
+    plugin = CountingPlugin()
+    pipeline = make_pipeline(extra_plugins=[("counting", plugin)], WORKQ_EXECUTOR_DEDUP_STORE="sql")
+    pipeline.start_relay()
+    first = pipeline.start_executor()
+    job_id = pipeline.submit("Counting", [{"n": 1}])
+    pipeline.wait_final(job_id)
+    first.grace_s = 5
+    first.stop()
+    pipeline.executors.remove(first)
+
+    # A second executor (a new memory store would know nothing) gets the duplicate
+    pipeline.start_executor()
+    key = f"{job_id}:0"
+    with pipeline.db.connection_context():
+        assert rows(pipeline.db, "SELECT key FROM dedup_keys WHERE key = ?", (key,)) == [
+            {"key": key}
+        ]
+    publish_again(pipeline, job_id, 0)
+    marker = pipeline.submit("Counting", [{"n": 2}])
+    pipeline.wait_final(marker)
+    assert plugin.job.runs == {key: 1, f"{marker}:0": 1}
+
+
+def test_cancelled_items_are_not_run(make_pipeline):
+    plugin = CountingPlugin()
+    pipeline = make_pipeline(extra_plugins=[("counting", plugin)])
+    job_id = pipeline.submit("Counting", [{"n": i} for i in range(5)])
+    with pipeline.db.connection_context():
+        run(pipeline.db, "UPDATE jobs SET cancelled_at = 1 WHERE id = ?", (job_id,))
+
+    pipeline.start_relay()
+    pipeline.start_executor()
+
+    pipeline.wait_final(job_id)
+    assert pipeline.statuses(job_id) == {"cancelled": 5}
+    assert plugin.job.runs == {}
+
+
+def test_an_item_that_fails_validation_in_the_executor_is_dead_at_once(make_pipeline):
+    plugin = CountingPlugin()
+    pipeline = make_pipeline(extra_plugins=[("counting", plugin)])
+    # Stored without the API's validation, as an older schema version might have allowed
+    job_id = pipeline.submit("Counting", [{"n": "not a number"}], max_attempts=5)
+    pipeline.start_relay()
+    pipeline.start_executor()
+
+    (item,) = pipeline.wait_final(job_id)
+    assert item["status"] == "dead" and item["attempts"] == 1
+    assert item["error_type"] == "InvalidPayload"
+    assert "field 'n'" in item["last_error"]
+    assert plugin.job.runs == {}
+
+
+class Exploding:
+    @hookimpl
+    def workq_item_started(self, event):
+        raise RuntimeError("observer bug")
+
+    @hookimpl
+    def workq_item_succeeded(self, event):
+        raise RuntimeError("observer bug")
+
+
+def test_a_lifecycle_plugin_that_raises_does_not_disturb_items(make_pipeline, caplog):
+    pipeline = make_pipeline(extra_plugins=[("exploding", Exploding())])
+    pipeline.start_relay()
+    pipeline.start_executor()
+
+    job_id = pipeline.submit("Fibonacci", [{"iterations": 10}])
+
+    (item,) = pipeline.wait_final(job_id)
+    assert item["status"] == "completed" and json.loads(item["result"]) == {"value": "55"}
+    assert item["attempts"] == 1
+    failures = [r for r in caplog.records if r.getMessage() == "lifecycle plugin failed"]
+    assert {r.plugin for r in failures} == {"exploding"}
+
+
+def test_an_item_held_by_a_live_lease_is_not_run_twice_and_is_taken_over_after(make_pipeline):
+    # Given an item running on one executor (holding, like a slow job)
+    plugin = CountingPlugin()
+    plugin.job.release.clear()
+    pipeline = make_pipeline(extra_plugins=[("counting", plugin)], WORKQ_EXECUTOR_LEASE_S="1")
+    pipeline.start_relay()
+    pipeline.start_executor()
+    job_id = pipeline.submit("Counting", [{"n": 1, "hold": 30}])
+    key = f"{job_id}:0"
+    wait_for(lambda: plugin.job.runs.get(key) == 1)
+
+    # When a copy of its message arrives while the lease is live, it is not run
+    publish_again(pipeline, job_id, 0)
+    import time
+
+    time.sleep(0.5)
+    assert plugin.job.runs == {key: 1}
+
+    # After the lease expires, the copy takes over as a new, counted attempt
+    wait_for(lambda: plugin.job.runs.get(key) == 2, timeout_s=15)
+    plugin.job.release.set()
+    (item,) = pipeline.wait_final(job_id)
+    assert item["status"] == "completed"
+    assert item["attempts"] == 2  # the superseded first attempt could not commit

@@ -1,0 +1,94 @@
+"""``workq executor`` as a real process: killed or stopped mid-job, it loses nothing."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.executor.conftest import wait_for
+
+pytestmark = pytest.mark.e2e
+
+
+def start_executor_process(pipeline, *extra: str) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WORKQ_")}
+    env.update(pipeline.env)
+    return subprocess.Popen(
+        [sys.executable, "-m", "workq_entrypoints", "executor", "--log-format", "json", *extra],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def completed(pipeline, job_id: str) -> int:
+    return pipeline.statuses(job_id).get("completed", 0)
+
+
+def test_sigkill_in_the_middle_of_a_bulk_job_loses_nothing(make_pipeline):
+    # Given a bulk job being worked by an executor process
+    pipeline = make_pipeline()
+    pipeline.start_relay()
+    job_id = pipeline.submit("Fibonacci", [{"iterations": 2000}] * 600, max_attempts=5)
+    first = start_executor_process(pipeline)
+    try:
+        wait_for(lambda: completed(pipeline, job_id) >= 50, timeout_s=60)
+    finally:
+        # When it is killed without warning
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+    done_before = completed(pipeline, job_id)
+    assert done_before < 600, "the kill came too late to prove anything"
+
+    # Then a new executor finishes every item, each completed once
+    second = start_executor_process(pipeline)
+    try:
+        items = pipeline.wait_final(job_id, timeout_s=120)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(30)
+    assert {i["status"] for i in items} == {"completed"}
+    assert all(1 <= i["attempts"] <= 2 for i in items)
+    assert sum(i["attempts"] == 2 for i in items) <= 20  # only what was in flight at the kill
+
+
+def test_sigterm_drains_in_flight_items_and_exits_cleanly(make_pipeline):
+    pipeline = make_pipeline()
+    pipeline.start_relay()
+    job_id = pipeline.submit("Fibonacci", [{"iterations": 3000}] * 400, max_attempts=5)
+    executor = start_executor_process(pipeline, "--threads", "2")
+    wait_for(lambda: completed(pipeline, job_id) >= 20, timeout_s=60)
+
+    started = time.monotonic()
+    executor.send_signal(signal.SIGTERM)
+    assert executor.wait(30) == 0
+    assert time.monotonic() - started < 30
+    # Nothing is left claimed by the stopped executor
+    assert pipeline.statuses(job_id).get("running", 0) == 0
+
+    second = start_executor_process(pipeline)
+    try:
+        items = pipeline.wait_final(job_id, timeout_s=120)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(30)
+    assert {i["status"] for i in items} == {"completed"}
+    assert all(i["attempts"] == 1 for i in items)
+
+
+def test_several_worker_processes_share_the_work(make_pipeline):
+    pipeline = make_pipeline()
+    pipeline.start_relay()
+    job_id = pipeline.submit("Fibonacci", [{"iterations": 100}] * 300)
+    executor = start_executor_process(pipeline, "--processes", "2", "--threads", "2")
+    try:
+        items = pipeline.wait_final(job_id, timeout_s=120)
+    finally:
+        executor.send_signal(signal.SIGTERM)
+        assert executor.wait(30) == 0, executor.stderr.read().decode()[-2000:]
+    assert {i["status"] for i in items} == {"completed"}
