@@ -24,8 +24,6 @@ def auth_env(database_url: str, tmp_path, **extra: str) -> dict[str, str]:
         "JWT_SECRET": SECRET,
         "WORKQ_CORE_DATA_DIR": str(tmp_path),
         "WORKQ_AUTH_BCRYPT_COST": "4",
-        "WORKQ_AUTH_PORT": "0",
-        "WORKQ_AUTH_GRPC_PORT": "0",
         "WORKQ_CORE_DISABLE_PLUGINS": "sql,pulsar",
         **extra,
     }
@@ -82,7 +80,7 @@ class Response:
 
 def start(database_url: str, tmp_path, **extra: str) -> AuthServiceHandle:
     runtime = bootstrap(env=auth_env(database_url, tmp_path, **extra))
-    return start_auth_service(runtime)
+    return start_auth_service(runtime, port=0, grpc_port=0)
 
 
 @pytest.fixture

@@ -65,12 +65,21 @@ class AuthServiceHandle:
         logger.info("auth service stopped")
 
 
-def start_auth_service(runtime: Runtime, *, apply_migrations: bool = True) -> AuthServiceHandle:
+def start_auth_service(
+    runtime: Runtime,
+    *,
+    port: int | None = None,
+    grpc_port: int | None = None,
+    apply_migrations: bool = True,
+) -> AuthServiceHandle:
     """Migrate (idempotent), then serve GraphQL on ``auth.port`` and gRPC on ``auth.grpc_port``.
 
-    Port 0 picks a free port; the handle reports the bound ones.
+    ``port`` / ``grpc_port`` override the settings; 0 picks a free port (tests,
+    ``workq up``). The handle reports the bound ports.
     """
     settings = runtime.settings
+    port = settings.auth.port if port is None else port
+    grpc_port = settings.auth.grpc_port if grpc_port is None else grpc_port
     db = connect(settings.database_url)
     if apply_migrations:
         migrate(db)
@@ -83,9 +92,7 @@ def start_auth_service(runtime: Runtime, *, apply_migrations: bool = True) -> Au
     )
     try:
         servicer = AuthServicer(service.authenticate, lambda: _release(db))
-        grpc_server, grpc_port = start_grpc_server(
-            servicer, settings.auth.host, settings.auth.grpc_port
-        )
+        grpc_server, grpc_port = start_grpc_server(servicer, settings.auth.host, grpc_port)
     except BaseException:
         http.stop()
         raise

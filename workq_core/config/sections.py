@@ -45,14 +45,8 @@ class AuthSettings:
     """The auth service."""
 
     host: str = setting("127.0.0.1", "address the auth HTTP and gRPC servers bind")
-    port: int = setting(
-        3000,
-        "GraphQL HTTP port of the auth service (0: any free port)",
-        env="PORT",
-        min=0,
-        max=65535,
-    )
-    grpc_port: int = setting(5000, "gRPC port of AuthService (0: any free port)", min=0, max=65535)
+    port: int = setting(3000, "GraphQL HTTP port of the auth service", env="PORT", min=1, max=65535)
+    grpc_port: int = setting(5000, "gRPC port of AuthService", min=1, max=65535)
     backend: str = setting("jwt", "auth backend plugin name")
     bcrypt_cost: int = setting(12, "bcrypt cost factor for password hashes", min=4, max=31)
     cookie_secure: bool | None = setting(
