@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import signal
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +14,7 @@ from workq_core.executor.worker import Worker
 from workq_core.jobs.relay import OutboxRelay
 from workq_core.logs import configure_logging
 from workq_core.runtime import Runtime, bootstrap
+from workq_core.shutdown import wait_for_stop_signal
 
 logger = logging.getLogger(__name__)
 
@@ -114,11 +113,7 @@ def child_main(spawn_args: dict[str, Any]) -> None:
 
 def run_until_signalled(handle: ExecutorHandle) -> None:
     """Block until SIGTERM or SIGINT, then stop taking work and drain within the grace period."""
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    while not stop.wait(1.0):
-        pass
+    wait_for_stop_signal()
     logger.info("executor stopping", extra={"grace_s": handle.grace_s})
     handle.stop()
     logger.info("executor stopped")

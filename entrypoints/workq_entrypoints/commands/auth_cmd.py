@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import signal
-import threading
 from typing import Any
 
 from workq_core.auth import start_auth_service
+from workq_core.shutdown import wait_for_stop_signal
 from workq_entrypoints.options import runtime_from, setting_flag
 
 
@@ -26,12 +25,3 @@ def run(args: argparse.Namespace) -> int:
     wait_for_stop_signal()
     handle.stop()
     return 0
-
-
-def wait_for_stop_signal() -> None:
-    """Block until SIGTERM or SIGINT (main thread only)."""
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    while not stop.wait(1.0):
-        pass

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from workq_core.jobs_service import start_jobs_service
-from workq_entrypoints.commands.auth_cmd import wait_for_stop_signal
+from workq_core.shutdown import wait_for_stop_signal
 from workq_entrypoints.options import runtime_from, setting_flag
 
 

@@ -1,0 +1,43 @@
+"""``workq up``: auth, jobs and executor on the embedded defaults, in one command."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from workq_core.shutdown import wait_for_stop_signal
+from workq_entrypoints.stack import Stack, local_runtime, stack_options, start_stack
+
+
+def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
+    parser = subparsers.add_parser(
+        "up",
+        parents=[parent],
+        help="run the whole system locally (SQLite + embedded broker under --data-dir)",
+    )
+    stack_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    runtime, spawn_args = local_runtime(args)
+    stack = start_stack(runtime, spawn_args)
+    print_banner(stack, runtime.settings.data_dir)
+    try:
+        wait_for_stop_signal()
+    finally:
+        print("Stopping Workq...", flush=True)
+        stack.stop()
+    print("Workq stopped.", flush=True)
+    return 0
+
+
+def print_banner(stack: Stack, data_dir: object) -> None:
+    print(
+        f"Workq is up (data in {data_dir}).\n"
+        f"  auth GraphiQL:  {stack.auth_url}\n"
+        f"  jobs GraphiQL:  {stack.jobs_url}\n"
+        f"  auth gRPC:      {stack.auth.http.host}:{stack.auth.grpc_port}\n"
+        "Press Ctrl-C to stop.",
+        flush=True,
+    )

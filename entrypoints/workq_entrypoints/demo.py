@@ -1,0 +1,135 @@
+"""What ``workq demo`` does: a demo user, a bulk Fibonacci job, live progress, a summary."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from workq_core.errors import AuthError, Unavailable
+from workq_entrypoints.client import GraphQLClient, create_user, login
+
+SUBMIT = """mutation ExecuteJob($executeJobInput: ExecuteJobInput!) {
+  executeJob(executeJobInput: $executeJobInput) { id name description size } }"""
+PROGRESS = """query Progress($id: ID!) {
+  job(id: $id) { status size completed failed dead cancelled } }"""
+SAMPLE = """query Sample($id: ID!, $offset: Int!) {
+  job(id: $id) { items(first: 1, offset: $offset) { index result } } }"""
+FINAL = {"completed", "failed", "cancelled"}
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    """What the summary reports."""
+
+    job_id: str
+    status: str
+    size: int
+    completed: int
+    failed: int
+    dead: int
+    seconds: float
+    sample_index: int
+    sample_value: str
+
+    @property
+    def throughput(self) -> float:
+        return self.size / self.seconds if self.seconds > 0 else float("inf")
+
+
+def is_serving(url: str) -> bool:
+    """Whether a Workq GraphQL endpoint answers at ``url``."""
+    try:
+        GraphQLClient(url, timeout_s=2).post("{ __typename }")
+    except Unavailable:
+        return False
+    return True
+
+
+def demo_token(auth_url: str, data_dir: Path) -> str:
+    """Log in as the demo user, creating it (and its stored password) the first time."""
+    path = data_dir / "demo_credentials.json"
+    if path.exists():
+        saved = json.loads(path.read_text())
+        try:
+            return login(auth_url, saved["email"], saved["password"])
+        except AuthError:
+            pass  # a stack with another database: make a demo user there
+    email = "demo@workq.local" if not path.exists() else f"demo+{secrets.token_hex(4)}@workq.local"
+    password = secrets.token_urlsafe(18)
+    create_user(auth_url, email, password)
+    token = login(auth_url, email, password)
+    _write_private(path, json.dumps({"email": email, "password": password}))
+    return token
+
+
+def run_demo(
+    jobs_url: str, token: str, items: int, max_iterations: int, out: TextIO = sys.stdout
+) -> DemoResult:
+    """Submit one bulk job and follow it to the end, drawing progress on ``out``."""
+    from workq_entrypoints.progress import render_bar
+
+    client = GraphQLClient(jobs_url, token)
+    data = [{"iterations": i % (max_iterations + 1)} for i in range(items)]
+    started = time.monotonic()
+    job = client.execute(SUBMIT, {"executeJobInput": {"name": "Fibonacci", "data": data}})
+    job_id = job["executeJob"]["id"]
+    print(f"Submitted job {job_id}: {items} Fibonacci items.", file=out, flush=True)
+    tty = out.isatty()
+    while True:
+        state = client.execute(PROGRESS, {"id": job_id})["job"]
+        bar = render_bar(state["completed"], state["failed"], state["dead"], state["size"], 30)
+        if tty:
+            print(f"\r{bar}", end="", file=out, flush=True)
+        if state["status"] in FINAL:
+            break
+        time.sleep(0.2)
+    seconds = time.monotonic() - started
+    print(("\n" if tty else "") + bar, file=out, flush=True)
+    index = min(10, items - 1)
+    sample = client.execute(SAMPLE, {"id": job_id, "offset": index})["job"]["items"][0]
+    value = (sample.get("result") or {}).get("value", "?")
+    return DemoResult(
+        job_id=job_id,
+        status=state["status"],
+        size=state["size"],
+        completed=state["completed"],
+        failed=state["failed"],
+        dead=state["dead"],
+        seconds=seconds,
+        sample_index=index % (max_iterations + 1),
+        sample_value=str(value),
+    )
+
+
+def summary(result: DemoResult) -> str:
+    value = result.sample_value
+    if len(value) > 40:
+        value = f"{value[:18]}...{value[-18:]} ({len(value)} digits)"
+    return (
+        f"Job {result.job_id} {result.status}.\n"
+        f"  items:      {result.size} ({result.completed} done, {result.failed} failed, "
+        f"{result.dead} dead)\n"
+        f"  time:       {result.seconds:.2f} s ({result.throughput:,.0f} items/s end to end)\n"
+        f"  sample:     Fibonacci({result.sample_index}) = {value}"
+    )
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+
+
+def urls(settings: Any) -> tuple[str, str]:
+    """The auth and jobs GraphQL URLs the local stack serves (or would)."""
+    return (
+        f"http://{settings.auth.host}:{settings.auth.port}/graphql",
+        f"http://{settings.jobs.host}:{settings.jobs.port}/graphql",
+    )

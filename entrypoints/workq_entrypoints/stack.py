@@ -1,0 +1,81 @@
+"""The whole system in one process: auth service, jobs service (with relay), executor."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from workq_core.auth import start_auth_service
+from workq_core.auth.runner import AuthServiceHandle
+from workq_core.executor.service import ExecutorHandle, start_executor
+from workq_core.jobs_service.runner import JobsServiceHandle, start_jobs_service
+from workq_core.runtime import Runtime
+from workq_entrypoints.options import flags_from, runtime_from, setting_flag
+
+logger = logging.getLogger(__name__)
+
+LOCAL_FLAGS = {
+    "core.local": "true",  # local secrets and cookies: this is a developer's machine
+    "executor.relay": "false",  # the jobs service's relay serves both in one process
+}
+
+
+def stack_options(parser: argparse.ArgumentParser) -> None:
+    """Flags shared by ``workq up`` and ``workq demo``."""
+    setting_flag(parser, "--auth-port", "auth.port", help="auth GraphQL port (default 3000)")
+    setting_flag(parser, "--jobs-port", "jobs.port", help="jobs GraphQL port (default 3001)")
+    setting_flag(parser, "--grpc-port", "auth.grpc_port", help="auth gRPC port (default 5000)")
+    setting_flag(parser, "--processes", "executor.processes", help="executor worker processes")
+    setting_flag(parser, "--threads", "executor.threads", help="threads per worker process")
+
+
+def local_runtime(args: argparse.Namespace) -> tuple[Runtime, dict[str, Any]]:
+    """The runtime for a local stack, and the bootstrap arguments for worker processes."""
+    for key, value in LOCAL_FLAGS.items():
+        setattr(args, f"set:{key}", getattr(args, f"set:{key}", None) or value)
+    spawn_args = {"config_file": args.config, "flags": flags_from(args)}
+    return runtime_from(args), spawn_args
+
+
+@dataclass
+class Stack:
+    """Running services; ``stop()`` drains the executor first, then the servers."""
+
+    auth: AuthServiceHandle
+    jobs: JobsServiceHandle
+    executor: ExecutorHandle | None
+
+    @property
+    def auth_url(self) -> str:
+        return f"http://{self.auth.http.host}:{self.auth.http_port}/graphql"
+
+    @property
+    def jobs_url(self) -> str:
+        return self.jobs.url
+
+    def stop(self) -> None:
+        if self.executor is not None:
+            self.executor.stop()
+        self.jobs.stop()
+        self.auth.stop()
+
+
+def start_stack(runtime: Runtime, spawn_args: dict[str, Any] | None = None) -> Stack:
+    """Start auth, jobs (pointed at this auth's gRPC port) and the executor; all or nothing."""
+    auth = start_auth_service(runtime)
+    started: list[Any] = [auth]
+    try:
+        grpc = f"{runtime.settings.auth.host}:{auth.grpc_port}"
+        runtime = Runtime(
+            runtime.settings.replace("jobs", auth_grpc=grpc), runtime.pm, runtime.catalog
+        )
+        jobs = start_jobs_service(runtime)
+        started.append(jobs)
+        executor = start_executor(runtime, spawn_args=spawn_args)
+    except BaseException:
+        for handle in reversed(started):
+            handle.stop()
+        raise
+    return Stack(auth, jobs, executor)

@@ -1,0 +1,198 @@
+"""``workq up`` and ``workq demo`` as a user runs them: subprocesses, HTTP, restarts."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from workq_entrypoints.client import GraphQLClient, create_user, login
+
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def workq_env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WORKQ_", "JWT_", "PORT"))}
+    env.pop("DATABASE_URL", None)
+    env.pop("PULSAR_SERVICE_URL", None)
+    env["WORKQ_AUTH_BCRYPT_COST"] = "4"
+    return env
+
+
+class Up:
+    """A ``workq up`` process on free ports and its own data directory."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.ports = {"auth": free_port(), "jobs": free_port(), "grpc": free_port()}
+        self.process: subprocess.Popen[str] | None = None
+
+    @property
+    def auth_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['auth']}/graphql"
+
+    @property
+    def jobs_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['jobs']}/graphql"
+
+    def args(self) -> list[str]:
+        return [
+            "--data-dir",
+            str(self.data_dir),
+            "--auth-port",
+            str(self.ports["auth"]),
+            "--jobs-port",
+            str(self.ports["jobs"]),
+            "--grpc-port",
+            str(self.ports["grpc"]),
+        ]
+
+    def start(self) -> Up:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "workq_entrypoints", "up", *self.args()],
+            env=workq_env(self.data_dir),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        started = time.monotonic()
+        banner = []
+        while "Press Ctrl-C to stop." not in banner:
+            line = self.process.stdout.readline()
+            assert line, f"workq up exited: {self.process.stderr.read()[-3000:]}"
+            banner.append(line.strip())
+        self.startup_s = time.monotonic() - started
+        self.banner = banner
+        return self
+
+    def stop(self) -> int:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(60)
+        self.process.stdout.close()
+        self.process.stderr.close()
+        return code
+
+
+@pytest.fixture
+def up(tmp_path):
+    running = Up(tmp_path / "data").start()
+    yield running
+    if running.process.poll() is None:
+        running.stop()
+
+
+def wait_completed(client: GraphQLClient, job_id: str, timeout_s: float = 120) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        job = client.execute(
+            "query($id: ID!) { job(id: $id) { status size completed dead } }", {"id": job_id}
+        )["job"]
+        if job["status"] in ("completed", "failed", "cancelled"):
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} not final in {timeout_s}s")
+
+
+def test_up_runs_everything_and_keeps_data_across_restarts(up, tmp_path):
+    # Given `workq up` printed its URLs
+    assert f"auth GraphiQL:  {up.auth_url}" in up.banner
+    assert f"jobs GraphiQL:  {up.jobs_url}" in up.banner
+    assert up.startup_s < 30
+
+    # When a user signs up, logs in and submits a bulk job over HTTP
+    create_user(up.auth_url, "alice@example.com", "S3cret!pass")
+    token = login(up.auth_url, "alice@example.com", "S3cret!pass")
+    jobs = GraphQLClient(up.jobs_url, token)
+    submitted = jobs.execute(
+        "mutation ExecuteJob($executeJobInput: ExecuteJobInput!) {"
+        " executeJob(executeJobInput: $executeJobInput) { id name description } }",
+        {"executeJobInput": {"name": "Fibonacci", "data": [{"iterations": i} for i in range(200)]}},
+    )["executeJob"]
+
+    # Then it completes
+    assert wait_completed(jobs, submitted["id"]) == {
+        "status": "completed",
+        "size": 200,
+        "completed": 200,
+        "dead": 0,
+    }
+    secret = up.data_dir / "jwt_secret"
+    assert secret.stat().st_mode & 0o777 == 0o600
+
+    # When Workq stops (SIGTERM) and starts again on the same data directory
+    assert up.stop() == 0
+    again = Up(up.data_dir)
+    again.ports = up.ports
+    again.start()
+    try:
+        # Then the user and the job are still there, and the old token still works
+        token2 = login(again.auth_url, "alice@example.com", "S3cret!pass")
+        job = GraphQLClient(again.jobs_url, token).execute(
+            "query($id: ID!) { job(id: $id) { status completed } }", {"id": submitted["id"]}
+        )["job"]
+        assert job == {"status": "completed", "completed": 200}
+        assert token2
+    finally:
+        assert again.stop() == 0
+
+
+def test_a_port_already_taken_is_a_clear_error(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        upx = Up(tmp_path / "data")
+        upx.ports["jobs"] = port
+        result = subprocess.run(
+            [sys.executable, "-m", "workq_entrypoints", "up", *upx.args()],
+            env=workq_env(upx.data_dir),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 2
+    assert f"workq: error: jobs.port: 127.0.0.1:{port} is already in use" in result.stderr
+
+
+def test_demo_starts_workq_runs_a_bulk_job_and_summarises(tmp_path):
+    upx = Up(tmp_path / "data")
+    result = subprocess.run(
+        [sys.executable, "-m", "workq_entrypoints", "demo", "--items", "300", *upx.args()],
+        env=workq_env(upx.data_dir),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    assert "Starting Workq" in out
+    assert "[##############################] 100% 300/300 done" in out
+    assert "  items:      300 (300 done, 0 failed, 0 dead)" in out
+    assert "  sample:     Fibonacci(10) = 55" in out
+    assert "items/s end to end" in out
+
+
+def test_demo_uses_a_workq_that_is_already_up(up):
+    result = subprocess.run(
+        [sys.executable, "-m", "workq_entrypoints", "demo", "--items", "20", *up.args()],
+        env=workq_env(up.data_dir),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"Using the Workq already running at {up.jobs_url}." in result.stdout
+    assert "  items:      20 (20 done, 0 failed, 0 dead)" in result.stdout
