@@ -87,7 +87,7 @@ def start_auth_service(
     http = HttpServer(
         create_auth_app(runtime, service, db),
         settings.auth.host,
-        settings.auth.port,
+        port,
         setting="auth.port",
     )
     try:
