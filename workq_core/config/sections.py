@@ -113,6 +113,11 @@ class GraphQLSettings:
     max_aliases: int = setting(20, "most aliases in one document", min=1)
     max_tokens: int = setting(5_000, "most lexical tokens in one document", min=100)
     introspection: bool = setting(True, "allow schema introspection (GraphiQL needs it)")
+    allowed_origins: tuple[str, ...] = setting(
+        (),
+        "origins (scheme://host[:port]) besides the service's own whose pages may send"
+        " mutations authenticated by the cookie",
+    )
 
 
 CORE_SECTIONS: dict[str, type] = {

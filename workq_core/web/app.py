@@ -15,8 +15,13 @@ from workq_core.web.context import Authenticate, RequestContext
 from workq_core.web.errors import request_error
 from workq_core.web.executor import GraphQLRequest, run_graphql
 from workq_core.web.graphiql import GRAPHIQL_HTML, wants_html
+from workq_core.web.origin import CROSS_ORIGIN_REFUSED, foreign_cookie_request
 
 ContextFactory = Callable[[falcon.Request], dict[str, Any]]
+
+MUTATION_BY_GET_REFUSED = RequestRejected(
+    falcon.HTTP_405, "Mutations need POST with application/json.", "METHOD_NOT_ALLOWED"
+)
 
 
 def create_app(
@@ -54,7 +59,9 @@ class GraphQLResource:
     """``POST`` runs any operation from an ``application/json`` body; ``GET`` runs queries only.
 
     Mutations through forms, ``text/plain`` or GET are refused: a cross-site
-    page can send those without a CORS preflight, carrying the cookie.
+    page can send those without a CORS preflight, carrying the cookie. So is a
+    mutation authenticated by the cookie whose ``Origin`` is neither this
+    service's nor in ``graphql.allowed_origins`` (see ``web.origin``).
     """
 
     def __init__(
@@ -77,7 +84,12 @@ class GraphQLResource:
                     falcon.HTTP_415, "Use Content-Type: application/json.", "UNSUPPORTED_MEDIA_TYPE"
                 )
             params = parse_json(read_body(req, limits.max_body_bytes), limits.max_json_depth)
-            self._run(req, resp, GraphQLRequest.from_params(params), allow_mutations=True)
+            refusal = (
+                CROSS_ORIGIN_REFUSED
+                if foreign_cookie_request(req, limits.allowed_origins)
+                else None
+            )
+            self._run(req, resp, GraphQLRequest.from_params(params), refusal)
         except RequestRejected as exc:
             _reject(resp, exc)
 
@@ -99,7 +111,7 @@ class GraphQLResource:
                 else None,
                 "operationName": req.get_param("operationName"),
             }
-            self._run(req, resp, GraphQLRequest.from_params(params), allow_mutations=False)
+            self._run(req, resp, GraphQLRequest.from_params(params), MUTATION_BY_GET_REFUSED)
         except RequestRejected as exc:
             _reject(resp, exc)
 
@@ -108,13 +120,16 @@ class GraphQLResource:
         req: falcon.Request,
         resp: falcon.Response,
         request: GraphQLRequest,
-        *,
-        allow_mutations: bool,
+        refuse_mutations: RequestRejected | None,
     ) -> None:
         extra = self.context_factory(req) if self.context_factory else {}
         context = RequestContext(req, resp, self.settings, self.authenticate, extra)
         status, body = run_graphql(
-            self.schema, request, context, self.settings.graphql, allow_mutations=allow_mutations
+            self.schema,
+            request,
+            context,
+            self.settings.graphql,
+            refuse_mutations=refuse_mutations,
         )
         resp.status = status
         _json(resp, body)

@@ -54,9 +54,9 @@ def run_graphql(
     context: Any,
     limits: GraphQLSettings,
     *,
-    allow_mutations: bool,
+    refuse_mutations: RequestRejected | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """``(http status, body)``; GET requests (``allow_mutations`` false) only run queries."""
+    """``(http status, body)``; with ``refuse_mutations`` only queries run, else it is raised."""
     try:
         document = parse(request.query, max_tokens=limits.max_tokens)
     except GraphQLSyntaxError as exc:
@@ -76,10 +76,8 @@ def run_graphql(
         return falcon.HTTP_400, {
             "errors": [request_error("Unknown or ambiguous operation.", "BAD_REQUEST")]
         }
-    if operation.operation != OperationType.QUERY and not allow_mutations:
-        raise RequestRejected(
-            falcon.HTTP_405, "Mutations need POST with application/json.", "METHOD_NOT_ALLOWED"
-        )
+    if operation.operation != OperationType.QUERY and refuse_mutations is not None:
+        raise refuse_mutations
     result = execute(
         schema,
         document,
