@@ -101,7 +101,6 @@ def stack_env(database_url: str, tmp_path, broker_url: str) -> dict[str, str]:
         "PULSAR_SERVICE_URL": broker_url,
         "WORKQ_PULSAR_LITE_SHIM": "true",
         "WORKQ_PULSAR_NAMESPACE": f"t{uuid.uuid4().hex[:12]}",
-        "WORKQ_JOBS_PORT": "0",
     }
 
 
@@ -111,11 +110,11 @@ def make_stack(database_url, tmp_path, broker) -> Iterator[Callable[..., Stack]]
 
     def make(**env: str) -> Stack:
         settings_env = {**stack_env(database_url, tmp_path, broker.url), **env}
-        auth = start_auth_service(bootstrap(env=settings_env))
+        auth = start_auth_service(bootstrap(env=settings_env), port=0, grpc_port=0)
         settings_env["WORKQ_JOBS_AUTH_GRPC"] = f"127.0.0.1:{auth.grpc_port}"
         runtime = bootstrap(env=settings_env, extra_plugins=[("echo", EchoPlugin())])
         try:
-            jobs = start_jobs_service(runtime)
+            jobs = start_jobs_service(runtime, port=0)
         except BaseException:
             auth.stop()
             raise

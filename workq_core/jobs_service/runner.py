@@ -76,15 +76,18 @@ def start_jobs_service(
     *,
     authenticate: Authenticate | None = None,
     transport: Transport | None = None,
+    port: int | None = None,
     apply_migrations: bool = True,
 ) -> JobsServiceHandle:
     """Migrate (idempotent), declare the job types' topics, start the relay, serve GraphQL.
 
     Without ``authenticate`` tokens are checked by the auth service at
     ``jobs.auth_grpc``; without ``transport`` the configured one is built
-    (and closed on stop). Port 0 picks a free port; ``handle.url`` says which.
+    (and closed on stop). ``port`` overrides ``jobs.port``; 0 picks a free port
+    (tests, ``workq up``), and ``handle.url`` says which.
     """
     settings = runtime.settings
+    port = settings.jobs.port if port is None else port
     closers: list[Any] = []
     db = connect(settings.database_url)
     try:
@@ -103,7 +106,7 @@ def start_jobs_service(
         http = HttpServer(
             create_jobs_app(runtime, api, authenticate, db),
             settings.jobs.host,
-            settings.jobs.port,
+            port,
             setting="jobs.port",
         )
     except BaseException:
