@@ -6,9 +6,15 @@ from workq_entrypoints.commands import (
     demo_cmd,
     executor_cmd,
     jobs_cmd,
+    list_cmd,
+    login_cmd,
     migrate_cmd,
     plugins_cmd,
+    status_cmd,
+    submit_cmd,
     up_cmd,
+    watch_cmd,
 )
 
 ALL = [plugins_cmd, config_cmd, executor_cmd, migrate_cmd, auth_cmd, jobs_cmd, up_cmd, demo_cmd]
+ALL += [login_cmd, submit_cmd, status_cmd, watch_cmd, list_cmd]

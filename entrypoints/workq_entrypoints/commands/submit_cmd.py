@@ -1,0 +1,69 @@
+"""``workq submit``: submit a job from inline JSON or a file and print its id."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from workq_entrypoints.session import JOB_FIELDS, InvalidData, JobsSession, add_jobs_url
+
+SUBMIT = f"""mutation Submit($input: ExecuteJobInput!) {{
+  executeJob(executeJobInput: $input) {{ {JOB_FIELDS} }} }}"""
+
+
+def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
+    parser = subparsers.add_parser(
+        "submit",
+        help="submit a job and print its id",
+        description="Submit a job. DATA is one JSON object (one item) or a list of objects.",
+    )
+    parser.add_argument("name", metavar="NAME", help="job type, e.g. Fibonacci")
+    parser.add_argument(
+        "--data",
+        required=True,
+        metavar="JSON|@FILE",
+        help="the items as JSON, or @path to read them from a file (@- for stdin)",
+    )
+    parser.add_argument("--idempotency-key", metavar="KEY", help="resubmitting with it is a no-op")
+    parser.add_argument("--json", action="store_true", help="print the whole job record as JSON")
+    add_jobs_url(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    data = parse_data(args.data)  # before anything else: a typo costs no request
+    variables: dict[str, Any] = {"input": {"name": args.name, "data": data}}
+    if args.idempotency_key:
+        variables["input"]["idempotencyKey"] = args.idempotency_key
+    job = JobsSession(args).execute(SUBMIT, variables)["executeJob"]
+    print(json.dumps(job, indent=2) if args.json else job["id"])
+    return 0
+
+
+def parse_data(value: str) -> Any:
+    """The ``--data`` value as JSON: an object or a list of objects, else InvalidData."""
+    text, source = _read_source(value)
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise InvalidData(f"--data: {source} is not valid JSON ({exc})") from None
+    items = data if isinstance(data, list) else [data]
+    if not items or not all(isinstance(item, dict) for item in items):
+        raise InvalidData(f"--data: {source} must be a JSON object or a non-empty list of objects")
+    return data
+
+
+def _read_source(value: str) -> tuple[str, str]:
+    if not value.startswith("@"):
+        return value, "the value"
+    path = value[1:]
+    if path == "-":
+        return sys.stdin.read(), "standard input"
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read(), path
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise InvalidData(f"--data: cannot read {path} ({reason})") from None

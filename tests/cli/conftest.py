@@ -1,0 +1,126 @@
+"""A real local stack (auth, jobs, executor, pulsar-lite, SQLite) and a way to run ``workq``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from workq_entrypoints.client import create_user
+from workq_entrypoints.stack import Stack
+
+from workq_core import RetryPolicy, hookimpl
+from workq_core.auth import start_auth_service
+from workq_core.executor.service import start_executor
+from workq_core.jobs_service import start_jobs_service
+from workq_core.runtime import Runtime, bootstrap
+
+PASSWORD = "S3cret!pass-for-cli"
+
+
+class FailingJob:
+    """A job type whose items always fail, once, so dead items and exit 1 show."""
+
+    name = "AlwaysFails"
+    description = "Raise an error."
+    input_schema = {"type": "object"}
+    retry = RetryPolicy(max_attempts=1)
+
+    def run(self, data: dict[str, Any], ctx: Any) -> dict[str, Any]:
+        raise ValueError("this job always fails")
+
+
+class FailingPlugin:
+    @hookimpl
+    def workq_register_job_types(self, registry: Any) -> None:
+        registry.add(FailingJob.name, FailingJob())
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Every service on free ports in this process; the broker starts under the data dir.
+
+    Assembled like ``start_stack`` but with port 0 passed to the starters:
+    the configuration (rightly) rejects port 0, and fixed ports would collide
+    with concurrent test runs.
+    """
+    data_dir = tmp_path_factory.mktemp("cli-stack")
+    runtime = bootstrap(
+        env={
+            "WORKQ_CORE_DATA_DIR": str(data_dir),
+            "WORKQ_CORE_LOCAL": "true",
+            "WORKQ_AUTH_BCRYPT_COST": "4",
+            "WORKQ_EXECUTOR_RELAY": "false",
+        },
+        extra_plugins=[("cli-test-failing", FailingPlugin())],
+    )
+    auth = start_auth_service(runtime, port=0, grpc_port=0)
+    grpc = f"{runtime.settings.auth.host}:{auth.grpc_port}"
+    runtime = Runtime(runtime.settings.replace("jobs", auth_grpc=grpc), runtime.pm, runtime.catalog)
+    jobs = start_jobs_service(runtime, port=0)
+    running = Stack(auth, jobs, None)
+    try:
+        running.executor = start_executor(runtime)
+        yield running
+    finally:
+        running.stop()
+
+
+@dataclass
+class Cli:
+    """Runs ``python -m workq_entrypoints`` as a user would, with its own credentials file."""
+
+    credentials: Path
+    env: dict[str, str]
+
+    def __call__(
+        self, *args: str, stdin: str | None = None, timeout: float = 60
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "workq_entrypoints", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=timeout,
+            check=False,
+        )
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    """No URLs in the environment: commands must use flags or what login saved."""
+    credentials = tmp_path / "config" / "workq" / "credentials.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WORKQ_")}
+    env["WORKQ_CREDENTIALS"] = str(credentials)
+    return Cli(credentials, env)
+
+
+@pytest.fixture
+def user(stack: Stack) -> str:
+    email = f"{uuid.uuid4().hex[:12]}@example.com"
+    create_user(stack.auth_url, email, PASSWORD)
+    return email
+
+
+@pytest.fixture
+def logged_in(cli: Cli, stack: Stack, user: str) -> Cli:
+    result = cli(
+        "login",
+        "--email",
+        user,
+        "--password-stdin",
+        "--auth-url",
+        stack.auth_url,
+        "--jobs-url",
+        stack.jobs_url,
+        stdin=PASSWORD + "\n",
+    )
+    assert result.returncode == 0, result.stderr
+    return cli
