@@ -60,12 +60,13 @@ def job(_root: Any, info: GraphQLResolveInfo, id: str) -> JobView | None:
 def my_jobs(
     _root: Any,
     info: GraphQLResolveInfo,
-    first: int = 20,
+    first: int | None = 20,
     after: str | None = None,
     status: str | None = None,
     type: str | None = None,
 ) -> dict[str, Any]:
     user_id = _user_id(info)
+    first = 20 if first is None else first  # an explicit null means the default
     records, more = _api(info).list_jobs(
         user_id,
         first=first,
@@ -105,11 +106,13 @@ def retry_dead_items(_root: Any, info: GraphQLResolveInfo, id: str) -> JobView:
 def job_items(
     job: JobView,
     info: GraphQLResolveInfo,
-    first: int = 100,
-    offset: int = 0,
+    first: int | None = 100,
+    offset: int | None = 0,
     status: str | None = None,
 ) -> list[ItemRecord]:
     """Ownership was checked when the job was resolved; the page is bounded."""
+    first = 100 if first is None else first  # an explicit null means the default
+    offset = 0 if offset is None else offset
     if not 0 <= first <= MAX_ITEMS_PAGE:
         raise InvalidPayload(f"first must be between 0 and {MAX_ITEMS_PAGE}.", field="first")
     if offset < 0:
