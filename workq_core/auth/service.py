@@ -13,7 +13,7 @@ from workq_core.auth.passwords import (
 )
 from workq_core.auth.ratelimit import LoginLimiter
 from workq_core.auth.users import User, UserStore
-from workq_core.errors import AuthError
+from workq_core.errors import AuthError, InvalidPayload
 from workq_core.types import AuthBackend, IssuedToken
 
 logger = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ class AuthService:
         """Unknown email and wrong password fail alike, in about the same time."""
         keys = [f"email:{normalize_email(email)}", f"addr:{client_addr}"]
         self.limiter.attempt(keys)
-        found = self.users.by_email(normalize_email(email))
+        found = self._registered(email)
         if not self.hasher.check(password, found[1] if found else None) or found is None:
             logger.warning("login failed", extra={"client": client_addr})
             raise AuthError(INVALID_CREDENTIALS)
@@ -48,6 +48,18 @@ class AuthService:
         user = found[0]
         logger.info("login", extra={"user_id": user.id})
         return user, self.backend.issue(user.id, user.token_version)
+
+    def _registered(self, email: str) -> tuple[User, str] | None:
+        """The user and hash for ``email``; one that sign-up would refuse is never looked up.
+
+        Such an email cannot be registered, and some (NUL, say) make the
+        driver fail instead of matching nothing.
+        """
+        try:
+            normalized = validate_email(email)
+        except InvalidPayload:
+            return None
+        return self.users.by_email(normalized)
 
     def authenticate(self, token: str) -> User | None:
         """The token's user while the token is valid and not revoked, else None."""

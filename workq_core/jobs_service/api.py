@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +26,16 @@ logger = logging.getLogger(__name__)
 
 MAX_KEY_LENGTH = 200
 MAX_PAGE = 100
+# Job ids are the canonical text of a UUID; anything else cannot name a job, so it
+# never reaches SQL (PostgreSQL refuses NUL in text, for one, with a driver error).
+_JOB_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+# The registry's rule for names; a filter outside it cannot match a job type.
+_TYPE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
+
+
+def is_job_id(value: str) -> bool:
+    """Whether ``value`` has the form of a job id (another user's id still reads as missing)."""
+    return bool(_JOB_ID.match(value))
 
 
 @dataclass
@@ -83,6 +95,8 @@ class JobsApi:
         return job
 
     def find_job(self, user_id: int, job_id: str) -> JobRecord | None:
+        if not is_job_id(job_id):
+            return None
         with database_errors():
             return queries.find_job(self.db, user_id, job_id)
 
@@ -97,17 +111,23 @@ class JobsApi:
     ) -> tuple[list[JobRecord], bool]:
         if not 1 <= first <= MAX_PAGE:
             raise InvalidPayload(f"first must be between 1 and {MAX_PAGE}.", field="first")
+        if job_type is not None and not _TYPE_NAME.match(job_type):
+            return [], False  # no job type has such a name
         with database_errors():
             return queries.list_jobs(
                 self.db, user_id, first=first, after=after, status=status, job_type=job_type
             )
 
     def cancel(self, user_id: int, job_id: str) -> JobRecord:
+        if not is_job_id(job_id):
+            raise commands.JobNotFound()
         with database_errors():
             commands.cancel_job(self.db, user_id, job_id)
             return self._reload(user_id, job_id)
 
     def retry_dead(self, user_id: int, job_id: str) -> JobRecord:
+        if not is_job_id(job_id):
+            raise commands.JobNotFound()
         with database_errors():
             if commands.retry_dead_items(self.db, user_id, job_id):
                 self.wake()
@@ -144,7 +164,13 @@ class JobsApi:
 
 
 def _check_key(key: str | None) -> None:
-    if key is not None and not 1 <= len(key) <= MAX_KEY_LENGTH:
+    if key is None:
+        return
+    if not 1 <= len(key) <= MAX_KEY_LENGTH:
         raise InvalidPayload(
             f"idempotencyKey must be 1 to {MAX_KEY_LENGTH} characters.", field="idempotencyKey"
+        )
+    if any(unicodedata.category(c) in ("Cc", "Cs") for c in key):
+        raise InvalidPayload(
+            "idempotencyKey must not contain control characters.", field="idempotencyKey"
         )

@@ -17,7 +17,10 @@ from workq_core.errors import InvalidPayload
 from workq_core.jobs import queries
 from workq_core.jobs.queries import JobRecord
 from workq_core.jobs.states import CANCELLED, COMPLETED, DEAD, QUEUED, RETRYING, RUNNING
+from workq_core.jobs_service.api import is_job_id
 from workq_core.types import JobType
+
+_MAX_BIGINT = 2**63 - 1
 
 
 def iso(ms: int | None) -> str | None:
@@ -34,11 +37,17 @@ def encode_cursor(job: JobRecord) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[int, str]:
-    """The ``(created_at, id)`` a cursor points after; a bad cursor is the client's error."""
+    """The ``(created_at, id)`` a cursor points after; a bad cursor is the client's error.
+
+    Both parts are checked, since a client can forge a cursor: the time must fit
+    a BIGINT column and the id must look like a job id.
+    """
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         created, _, job_id = raw.partition(":")
-        if not job_id:
+        if not (created.isascii() and created.isdigit()) or not is_job_id(job_id):
+            raise ValueError(cursor)
+        if int(created) > _MAX_BIGINT:
             raise ValueError(cursor)
         return int(created), job_id
     except (ValueError, binascii.Error):
