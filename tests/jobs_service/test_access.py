@@ -5,8 +5,13 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from falcon import testing
+from workq_pulsar.broker_process import free_port
 
 from tests.jobs_service.conftest import EXECUTE, job, submit
+from workq_core.db import connect
+from workq_core.jobs_service import JobsApi, create_jobs_app
+from workq_core.rpc.client import AuthClient
 
 OPERATIONS = [
     ("query { jobs { name description } }", None),
@@ -62,3 +67,25 @@ def test_another_users_job_reads_exactly_like_a_missing_one(stack):
         assert theirs == absent
         assert theirs["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert job(alice, job_id, "status cancelledAt") == {"status": "queued", "cancelledAt": None}
+
+
+def test_an_unreachable_database_is_unavailable_without_driver_text(stack):
+    """The API over a PostgreSQL port where nothing listens, behind the real auth service."""
+    nowhere = f"postgresql://postgres@127.0.0.1:{free_port()}/nothing"
+    api = JobsApi(connect(nowhere), stack.runtime.settings, stack.runtime.catalog)
+    token = stack.user().cookies["Authentication"]
+
+    with AuthClient(f"127.0.0.1:{stack.auth.grpc_port}") as auth:
+        app = create_jobs_app(stack.runtime, api, auth.authenticate, api.db)
+        response = testing.TestClient(app).simulate_post(
+            "/graphql",
+            json={
+                "query": EXECUTE,
+                "variables": {"executeJobInput": {"name": "Fibonacci", "data": {"iterations": 1}}},
+            },
+            headers={"Authorization": f"Bearer {token}"},
+        )
+
+    error = response.json["errors"][0]
+    assert error["extensions"]["code"] == "UNAVAILABLE"
+    assert "127.0.0.1" not in response.text and "connection" not in response.text.lower()
