@@ -43,8 +43,12 @@ def fetch_jobs(
     jobs: list[dict[str, Any]] = []
     cursor = None
     while len(jobs) < limit:
-        variables = {"status": status, "type": job_type, "after": cursor}
-        variables["first"] = min(limit - len(jobs), PAGE_MAX)
+        variables = {
+            "status": status,
+            "type": job_type,
+            "first": min(limit - len(jobs), PAGE_MAX),
+            "after": cursor,
+        }
         page = session.execute(LIST, variables)["myJobs"]
         jobs += page["nodes"]
         cursor = page["nextCursor"]
