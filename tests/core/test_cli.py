@@ -10,7 +10,9 @@ import sys
 from workq_core import __version__
 
 
-def workq(*args: str, env: dict[str, str] | None = None, cwd=None) -> subprocess.CompletedProcess[str]:
+def workq(
+    *args: str, env: dict[str, str] | None = None, cwd=None
+) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("WORKQ_")}
     return subprocess.run(
         [sys.executable, "-m", "workq_entrypoints", *args],

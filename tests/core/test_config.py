@@ -62,13 +62,25 @@ def test_plugin_sections_take_part_in_layering(tmp_path):
 @pytest.mark.parametrize(
     ("toml", "env", "message"),
     [
-        ("", {"WORKQ_AUTH_PORT": "http"}, r"auth.port \(from env WORKQ_AUTH_PORT\): expected an integer"),
-        ("", {"PORT": "70000"}, r"auth.port \(from env PORT\): expected a number between 1 and 65535"),
+        (
+            "",
+            {"WORKQ_AUTH_PORT": "http"},
+            r"auth.port \(from env WORKQ_AUTH_PORT\): expected an integer",
+        ),
+        (
+            "",
+            {"PORT": "70000"},
+            r"auth.port \(from env PORT\): expected a number between 1 and 65535",
+        ),
         ("[core]\nlocal = 'maybe'\n", {}, r"core.local \(from file .*\): expected true or false"),
         ("[core]\nlog_level = 'LOUD'\n", {}, r"core.log_level .*expected one of DEBUG, INFO"),
         ("[executor]\nthreads = 1.5\n", {}, r"executor.threads .*expected an integer, got 1.5"),
         ("[executor]\nthread = 4\n", {}, r"unknown key executor.thread; known keys: .*threads"),
-        ("[exekutor]\nthreads = 4\n", {}, r"unknown section \[exekutor\]; known sections: .*executor"),
+        (
+            "[exekutor]\nthreads = 4\n",
+            {},
+            r"unknown section \[exekutor\]; known sections: .*executor",
+        ),
         ("core = 1\n", {}, r"'core' must be a \[table\]"),
         ("[core\n", {}, r"is not valid TOML"),
     ],
@@ -89,8 +101,12 @@ def test_list_settings_accept_comma_separated_strings(tmp_path):
 
 
 def test_optional_booleans_accept_auto(tmp_path):
-    assert settings_from(tmp_path, env={"WORKQ_AUTH_COOKIE_SECURE": "auto"}).auth.cookie_secure is None
-    assert settings_from(tmp_path, env={"WORKQ_AUTH_COOKIE_SECURE": "no"}).auth.cookie_secure is False
+    assert (
+        settings_from(tmp_path, env={"WORKQ_AUTH_COOKIE_SECURE": "auto"}).auth.cookie_secure is None
+    )
+    assert (
+        settings_from(tmp_path, env={"WORKQ_AUTH_COOKIE_SECURE": "no"}).auth.cookie_secure is False
+    )
 
 
 def test_default_database_is_a_sqlite_file_in_the_data_dir(tmp_path):

@@ -30,7 +30,7 @@ class Misspelled:
 
 
 def test_an_unknown_hook_is_a_startup_error_naming_the_plugin():
-    with pytest.raises(PluginError, match="'typo-plugin'.*workq_register_job_type"):
+    with pytest.raises(PluginError, match=r"'typo-plugin'.*workq_register_job_type"):
         create_plugin_manager(extra=[("typo-plugin", Misspelled())])
 
 
@@ -77,7 +77,10 @@ class NotAJobType:
 
 def test_a_job_type_without_schema_or_handler_is_refused_at_startup():
     runtime = bootstrap(extra_plugins=[("broken-job", NotAJobType())])
-    with pytest.raises(PluginError, match="'broken-job': job type 'Broken' lacks name, description, input_schema, run"):
+    with pytest.raises(
+        PluginError,
+        match="'broken-job': job type 'Broken' lacks name, description, input_schema, run",
+    ):
         runtime.catalog.job_types  # noqa: B018
 
 
@@ -104,5 +107,5 @@ def test_a_job_type_with_an_invalid_schema_is_refused_at_startup():
 
 def test_choosing_a_component_nobody_provides_lists_the_installed_names():
     runtime = bootstrap(env={"WORKQ_EXECUTOR_DEDUP_STORE": "redis"})
-    with pytest.raises(ConfigError, match="dedup store .redis.; installed: .*memory"):
+    with pytest.raises(ConfigError, match=r"dedup store .redis.; installed: .*memory"):
         runtime.dedup_store()

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import pytest
-
-from workq_core import JobContext
 from workq_fibonacci import FibonacciJob
 from workq_memory_dedup import MemoryDedupStore
+
+from workq_core import JobContext
 
 CTX = JobContext(job_id="j", item_index=0, attempt=1, idempotency_key="k")
 
 
-@pytest.mark.parametrize(("n", "value"), [(0, "0"), (1, "1"), (2, "1"), (10, "55"), (93, "12200160415121876738")])
+@pytest.mark.parametrize(
+    ("n", "value"), [(0, "0"), (1, "1"), (2, "1"), (10, "55"), (93, "12200160415121876738")]
+)
 def test_fibonacci_values_are_exact_strings(n, value):
     assert FibonacciJob().run({"iterations": n}, CTX) == {"value": value}
 
 
 def test_fibonacci_outgrows_64_bits_without_losing_digits():
     value = FibonacciJob().run({"iterations": 1000}, CTX)["value"]
-    assert len(value) == 209 and value.startswith("434665576869374564356885276750406258025646605173717804024817290895365554179490518904038798400792551692959225930803226347752096896232398733224711616429964409065331879382989696499285160037044761377951668492288")
+    assert len(value) == 209 and value.startswith(
+        "434665576869374564356885276750406258025646605173717804024817290895365554179490518904038798400792551692959225930803226347752096896232398733224711616429964409065331879382989696499285160037044761377951668492288"
+    )
 
 
 class FakeClock:

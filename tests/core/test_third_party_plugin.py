@@ -75,7 +75,13 @@ def probe(venv_root: Path, **env: str) -> dict:
 
 def test_installed_plugin_is_found_then_gone_after_uninstall(fresh_venv):
     # Given the example distribution installed with pip
-    pip(fresh_venv, "install", "--no-deps", "--no-build-isolation", str(DISTS / "workq-example-plugin"))
+    pip(
+        fresh_venv,
+        "install",
+        "--no-deps",
+        "--no-build-isolation",
+        str(DISTS / "workq-example-plugin"),
+    )
 
     # When listing plugins and looking the job type up through the core
     listed = {p["name"]: p for p in json.loads(workq(fresh_venv, "plugins", "--json").stdout)}
@@ -101,7 +107,13 @@ def test_installed_plugin_is_found_then_gone_after_uninstall(fresh_venv):
 
 
 def test_a_plugin_that_fails_to_import_is_one_clear_error(fresh_venv):
-    pip(fresh_venv, "install", "--no-deps", "--no-build-isolation", str(DISTS / "workq-broken-plugin"))
+    pip(
+        fresh_venv,
+        "install",
+        "--no-deps",
+        "--no-build-isolation",
+        str(DISTS / "workq-broken-plugin"),
+    )
     try:
         result = workq(fresh_venv, "plugins", check=False)
         assert result.returncode == 2
@@ -114,4 +126,3 @@ def test_a_plugin_that_fails_to_import_is_one_clear_error(fresh_venv):
         assert "broken" not in {p["name"] for p in json.loads(ok.stdout)}
     finally:
         pip(fresh_venv, "uninstall", "--yes", "workq-broken-plugin")
-

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from workq_fibonacci import FibonacciJob
 
 from workq_core import InvalidPayload
 from workq_core.validation import validate_items
-from workq_fibonacci import FibonacciJob
 
 JOB = FibonacciJob()
 
@@ -36,7 +36,11 @@ def test_errors_name_the_item_and_field(items, index, field, text):
     assert text in str(info.value)
 
 
-@pytest.mark.parametrize(("item", "kind"), [([1], "an array"), ("x", "a string"), (None, "null"), (3, "a number")])
+@pytest.mark.parametrize(
+    ("item", "kind"), [([1], "an array"), ("x", "a string"), (None, "null"), (3, "a number")]
+)
 def test_an_item_that_is_not_an_object_is_named(item, kind):
-    with pytest.raises(InvalidPayload, match=f"item 0 of Fibonacci: expected a JSON object, got {kind}"):
+    with pytest.raises(
+        InvalidPayload, match=f"item 0 of Fibonacci: expected a JSON object, got {kind}"
+    ):
         validate_items(JOB, [item])

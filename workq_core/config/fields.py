@@ -108,7 +108,7 @@ def _check_bounds(value: Any, where: str, meta: dict[str, Any]) -> None:
     if choices and value not in choices:
         raise ConfigError(f"{where}: expected one of {', '.join(choices)}, got {value!r}")
     low, high = meta.get("min"), meta.get("max")
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if (low is not None and value < low) or (high is not None and value > high):
-            bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
-            raise ConfigError(f"{where}: expected a number {bounds}, got {value!r}")
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if numeric and ((low is not None and value < low) or (high is not None and value > high)):
+        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise ConfigError(f"{where}: expected a number {bounds}, got {value!r}")
