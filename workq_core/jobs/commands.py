@@ -84,7 +84,7 @@ def _owned(db: peewee.Database, user_id: int, job_id: str) -> dict[str, Any]:
     """The job row, locked; JobNotFound when it is missing or not the user's."""
     found = rows(
         db,
-        "SELECT id, type, cancelled_at FROM jobs WHERE id = ? AND user_id = ?"  # noqa: S608
+        "SELECT id, type, cancelled_at FROM jobs WHERE id = ? AND user_id = ?"  # noqa: S608 - constant columns and placeholders only
         + for_update(db),
         (job_id, user_id),
     )

@@ -59,7 +59,7 @@ def find_job(db: peewee.Database, user_id: int, job_id: str) -> JobRecord | None
     """The user's job ``job_id``; another user's job is None, exactly like a missing one."""
     found = rows(
         db,
-        f"SELECT {_JOB_COLUMNS} FROM jobs j WHERE j.id = ? AND j.user_id = ?",  # noqa: S608
+        f"SELECT {_JOB_COLUMNS} FROM jobs j WHERE j.id = ? AND j.user_id = ?",  # noqa: S608 - constant columns and placeholders only
         (job_id, user_id),
     )
     return _with_counts(db, found)[0] if found else None
@@ -89,7 +89,7 @@ def list_jobs(
         params += status_params
     found = rows(
         db,
-        f"SELECT {_JOB_COLUMNS} FROM jobs j WHERE {' AND '.join(where)}"  # noqa: S608
+        f"SELECT {_JOB_COLUMNS} FROM jobs j WHERE {' AND '.join(where)}"  # noqa: S608 - constant columns and placeholders only
         " ORDER BY j.created_at DESC, j.id DESC LIMIT ?",
         [*params, first + 1],
     )
@@ -103,7 +103,7 @@ def item_counts(db: peewee.Database, job_ids: Sequence[str]) -> dict[str, dict[s
         return counts
     for row in rows(
         db,
-        "SELECT job_id, status, COUNT(*) AS n FROM items"  # noqa: S608
+        "SELECT job_id, status, COUNT(*) AS n FROM items"  # noqa: S608 - constant columns and placeholders only
         f" WHERE job_id IN ({placeholders(len(job_ids))}) GROUP BY job_id, status",
         list(job_ids),
     ):
@@ -117,7 +117,7 @@ def job_times(db: peewee.Database, job_ids: Sequence[str]) -> dict[str, tuple[in
         return {}
     found = rows(
         db,
-        "SELECT job_id, MAX(updated_at) AS updated, MAX(finished_at) AS finished FROM items"  # noqa: S608
+        "SELECT job_id, MAX(updated_at) AS updated, MAX(finished_at) AS finished FROM items"  # noqa: S608 - constant columns and placeholders only
         f" WHERE job_id IN ({placeholders(len(job_ids))}) GROUP BY job_id",
         list(job_ids),
     )
@@ -134,7 +134,7 @@ def list_items(
         params.append(status)
     found = rows(
         db,
-        f"SELECT {_ITEM_COLUMNS} FROM items WHERE {where}"  # noqa: S608
+        f"SELECT {_ITEM_COLUMNS} FROM items WHERE {where}"  # noqa: S608 - constant columns and placeholders only
         " ORDER BY idx LIMIT ? OFFSET ?",
         [*params, first, offset],
     )
