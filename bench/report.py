@@ -15,7 +15,11 @@ METRICS: dict[str, tuple[str, str, bool]] = {
     "done_p50_ms": ("done p50 ms", "{:.1f}", False),
     "done_p99_ms": ("done p99 ms", "{:.1f}", False),
     "peak_rss_mib": ("RSS MiB", "{:.0f}", False),
+    # Whether the paced enqueuer held its rate: latency at a lower rate is not comparable.
+    "offered_rate": ("offered/s", "{:.0f}", True),
 }
+#: Figures of the harness rather than of the system, left out of the ratios.
+NOT_RATIOS = {"offered_rate"}
 
 
 def summarize(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -44,7 +48,8 @@ def ratios(summary: list[dict[str, Any]], ours: str = "workq") -> list[dict[str,
         mine = by_config.get((kind, workers, ours))
         if system == ours or not mine:
             continue
-        values = {k: mine[k] / peer[k] for k in METRICS if k in mine and peer.get(k)}
+        keys = [k for k in METRICS if k not in NOT_RATIOS]
+        values = {k: mine[k] / peer[k] for k in keys if k in mine and peer.get(k)}
         rows.append({"peer": system, "kind": kind, "workers": workers, "ratio": values})
     return rows
 
@@ -71,10 +76,11 @@ def format_summary(summary: list[dict[str, Any]]) -> str:
 
 
 def format_ratios(rows: list[dict[str, Any]]) -> str:
-    header = ["Workq / peer", "job", "workers", *[t for t, _, _ in METRICS.values()]]
+    keys = [k for k in METRICS if k not in NOT_RATIOS]
+    header = ["Workq / peer", "job", "workers", *[METRICS[k][0] for k in keys]]
     body = []
     for row in sorted(rows, key=lambda r: (r["kind"], r["workers"], r["peer"])):
-        cells = [f"{row['ratio'][k]:.2f}x" if k in row["ratio"] else "-" for k in METRICS]
+        cells = [f"{row['ratio'][k]:.2f}x" if k in row["ratio"] else "-" for k in keys]
         body.append([row["peer"], row["kind"], str(row["workers"]), *cells])
     note = "(> 1 is better for Workq in the rate columns, < 1 in latency and RSS)"
     return _table(header, body) + "\n" + note
