@@ -17,6 +17,8 @@ def validate_items(job_type: JobType, items: Sequence[Any]) -> None:
     """Raise InvalidPayload naming the first bad item and field; accept nothing partially."""
     validator = _validator(job_type)
     for index, item in enumerate(items):
+        if isinstance(item, dict) and validator.is_valid(item):
+            continue  # the common case, several times faster than collecting errors
         if not isinstance(item, dict):
             raise InvalidPayload(
                 f"item {index} of {job_type.name}: expected a JSON object, got {_json_kind(item)}",

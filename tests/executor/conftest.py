@@ -63,7 +63,7 @@ class Pipeline:
         return job_id
 
     def start_relay(self) -> OutboxRelay:
-        relay = OutboxRelay(self.db, self.transport, poll_s=0.05).start()
+        relay = OutboxRelay(self.db, self.transport, poll_s=0.05, stall_ms=2000).start()
         self.relays.append(relay)
         return relay
 
@@ -83,12 +83,29 @@ class Pipeline:
         return counts
 
     def wait_final(self, job_id: str, timeout_s: float = 60.0) -> list[dict[str, Any]]:
+        seen: dict[str, Any] = {}
+
         def final() -> list[dict[str, Any]] | None:
             items = self.items(job_id)
             done = all(i["status"] in ("completed", "dead", "cancelled") for i in items)
+            seen["statuses"] = self.statuses(job_id)
+            seen["not_final"] = [i for i in items if i["status"] not in ("completed", "dead")][:3]
             return items if done else None
 
-        return wait_for(final, timeout_s)
+        try:
+            return wait_for(final, timeout_s)
+        except AssertionError as exc:
+            raise AssertionError(f"job {job_id} not final: {seen}{self._log_tails()}") from exc
+
+    def _log_tails(self) -> str:
+        """The end of each executor process's log, to see why a job did not finish."""
+        from pathlib import Path
+
+        tails = []
+        for log in sorted(Path(self.env["WORKQ_CORE_DATA_DIR"]).glob("executor-*.log")):
+            lines = log.read_text().splitlines()
+            tails.append(f"\n--- {log.name}:\n" + "\n".join(line[:400] for line in lines[-15:]))
+        return "".join(tails)
 
     def close(self) -> None:
         for handle in self.executors:
@@ -114,6 +131,7 @@ def pipeline_env(broker, database_url, tmp_path) -> dict[str, str]:  # noqa: F81
         "WORKQ_EXECUTOR_MAX_DELAY_MS": "1000",
         "WORKQ_EXECUTOR_LEASE_S": "3",
         "WORKQ_EXECUTOR_THREADS": "4",
+        "WORKQ_EXECUTOR_REDELIVER_AFTER_S": "2",
     }
 
 

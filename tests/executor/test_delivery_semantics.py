@@ -182,3 +182,37 @@ def test_an_item_held_by_a_live_lease_is_not_run_twice_and_is_taken_over_after(m
     (item,) = pipeline.wait_final(job_id)
     assert item["status"] == "completed"
     assert item["attempts"] == 2  # the superseded first attempt could not commit
+
+
+def test_items_whose_messages_were_lost_are_republished_once_executors_idle(make_pipeline):
+    # Given a committed job whose messages never reach the broker (as if the broker lost them)
+    plugin = CountingPlugin()
+    pipeline = make_pipeline(extra_plugins=[("counting", plugin)])
+    job_id = pipeline.submit("Counting", [{"n": i} for i in range(5)])
+    with pipeline.db.connection_context():
+        run(pipeline.db, "DELETE FROM outbox WHERE job_id = ?", (job_id,))
+
+    # When an executor is alive but receives nothing, and a relay sweeps
+    pipeline.start_executor()
+    pipeline.start_relay()
+
+    # Then, after the stall period, the items are published again and each runs once
+    items = pipeline.wait_final(job_id, timeout_s=30)
+    assert {i["status"] for i in items} == {"completed"}
+    assert sorted(plugin.job.runs.values()) == [1] * 5
+
+
+def test_a_long_backlog_on_busy_executors_is_not_republished(make_pipeline):
+    plugin = CountingPlugin()
+    pipeline = make_pipeline(extra_plugins=[("counting", plugin)], WORKQ_EXECUTOR_THREADS="1")
+    pipeline.start_relay()
+    pipeline.start_executor()
+    # Items that take ~3 s in all, longer than the 2 s stall period, on one thread
+    job_id = pipeline.submit("Counting", [{"n": i, "hold": 0.1} for i in range(30)])
+    plugin.job.release.clear()
+
+    items = pipeline.wait_final(job_id, timeout_s=60)
+    assert {i["status"] for i in items} == {"completed"}
+    with pipeline.db.connection_context():
+        assert rows(pipeline.db, "SELECT COUNT(*) AS n FROM outbox") == [{"n": 0}]
+    assert sorted(plugin.job.runs.values()) == [1] * 30

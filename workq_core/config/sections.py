@@ -94,6 +94,18 @@ class ExecutorSettings:
         min=0.1,
     )
     relay: bool = setting(True, "run the outbox relay (retries, re-runs) inside the executor")
+    redeliver_after_s: float = setting(
+        60.0,
+        "re-publish items that wait while every live executor of their job type has been idle "
+        "this long (messages the broker stopped delivering)",
+        min=0.5,
+    )
+    batch_size: int = setting(
+        32,
+        "most items a worker thread claims and commits in one transaction (fast jobs)",
+        min=1,
+        max=1000,
+    )
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,12 @@
-"""One delivery, start to finish: claim in the database, run, commit, then settle."""
+"""A batch of deliveries, start to finish: claim in the database, run, commit, then settle."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import peewee
@@ -15,8 +16,9 @@ from workq_core.db import database_errors
 from workq_core.errors import InvalidPayload, Unavailable
 from workq_core.events import ItemEvent
 from workq_core.jobs import execution
-from workq_core.jobs.execution import Claim, Verdict
+from workq_core.jobs.execution import Claim, Outcome, Verdict
 from workq_core.jobs.messages import BadMessage, ItemRef, decode
+from workq_core.jobs.states import COMPLETED, RETRYING
 from workq_core.lifecycle import emit
 from workq_core.pluginmanager import WorkqPluginManager
 from workq_core.registry import Registry
@@ -26,17 +28,18 @@ from workq_core.validation import validate_items
 
 logger = logging.getLogger(__name__)
 
-LEASE_MS = 60_000
+Pending = list[tuple[ItemRef, Delivery]]
 
 
 @dataclass
 class ItemHandler:
-    """Runs items exactly as the delivery semantics promise.
+    """Runs items exactly as the delivery semantics promise, a batch per transaction.
 
-    The attempt is counted in the database before the handler runs; the
-    message is acknowledged only after the outcome is committed; a completed
-    item's idempotency key goes to the dedup store so a redelivery is
-    acknowledged without running again.
+    Attempts are counted in the database (one transaction for the batch)
+    before any handler runs; outcomes are committed together; only then are
+    the messages acknowledged and completed keys marked in the dedup store,
+    so a redelivery is acknowledged without running again. Batching divides
+    the database round trips by the batch size and changes none of that.
     """
 
     db: peewee.Database
@@ -45,156 +48,180 @@ class ItemHandler:
     job_types: Registry[JobType]
     pm: WorkqPluginManager
     settings: Settings
-    lease_ms: int = LEASE_MS
-    in_flight: dict[int, tuple[Claim, Delivery]] = field(default_factory=dict)
+    lease_ms: int = 60_000
+    in_flight: dict[int, list[Claim]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def handle(self, receiver: Receiver, delivery: Delivery) -> None:
+    def handle(self, receiver: Receiver, deliveries: Sequence[Delivery]) -> None:
+        """Settle every delivery: ack, nack, or dead-letter, each exactly once."""
+        pending: Pending = []
+        for delivery in deliveries:
+            ref = self._decode(receiver, delivery)
+            if ref is None:
+                continue
+            if self.dedup.seen(ref.idempotency_key):
+                receiver.ack(delivery)
+            else:
+                pending.append((ref, delivery))
+        if not pending:
+            return
+        settled: set[int] = set()
         try:
-            ref = decode(delivery.payload, delivery.properties)
+            with database_errors():
+                self._process(receiver, pending, settled)
+        except Unavailable:
+            logger.warning("database unavailable; messages released", extra={"count": len(pending)})
+            self.db.close()  # a broken connection is reopened on next use
+            for _ref, delivery in pending:
+                if id(delivery) not in settled:
+                    receiver.nack(delivery)
+
+    def _decode(self, receiver: Receiver, delivery: Delivery) -> ItemRef | None:
+        try:
+            return decode(delivery.payload, delivery.properties)
         except BadMessage as exc:
             logger.error("dead-lettering a message that is not an item", extra={"error": str(exc)})
             self.transport.dead_letter(
                 receiver, delivery, {"error_type": "BadMessage", "error_message": str(exc)}
             )
-            return
-        if self.dedup.seen(ref.idempotency_key):
-            receiver.ack(delivery)
-            return
-        try:
-            with database_errors(), self.db.connection_context():
-                self._handle(receiver, delivery, ref)
-        except Unavailable:
-            logger.warning("database unavailable; item released", extra={"job_id": ref.job_id})
-            receiver.nack(delivery)
+            return None
 
-    def _handle(self, receiver: Receiver, delivery: Delivery, ref: ItemRef) -> None:
-        claim = execution.claim(self.db, ref, self.lease_ms)
-        if claim.verdict is Verdict.RUN:
-            self._run(receiver, delivery, claim)
-        elif claim.verdict is Verdict.BUSY:
-            receiver.nack(delivery)
-        elif claim.verdict is Verdict.DEAD_LETTER:
-            self._dead_letter(receiver, delivery, claim)
-        else:
-            if claim.verdict is Verdict.MISSING:
-                logger.warning(
-                    "message for an item that does not exist", extra={"job_id": ref.job_id}
-                )
+    def _process(self, receiver: Receiver, pending: Pending, settled: set[int]) -> None:
+        claims = execution.claim(self.db, [ref for ref, _ in pending], self.lease_ms)
+        runs: list[tuple[Claim, Delivery]] = []
+        dead: list[tuple[Claim, Delivery]] = []
+        for (ref, delivery), claim in zip(pending, claims, strict=True):
+            if claim.verdict is Verdict.RUN:
+                runs.append((claim, delivery))
+            elif claim.verdict is Verdict.DEAD_LETTER:
+                dead.append((claim, delivery))
+            else:
+                self._settle_without_running(receiver, delivery, claim, ref)
+                settled.add(id(delivery))
+        outcomes = self._run_all([claim for claim, _ in runs])
+        owned = execution.record(self.db, outcomes)
+        for (claim, delivery), outcome, mine in zip(runs, outcomes, owned, strict=True):
+            if mine and outcome.kind not in (COMPLETED, RETRYING):
+                dead.append((replace(claim, **_error_fields(outcome.error)), delivery))
+                continue
+            if mine and outcome.kind == COMPLETED:
+                self.dedup.mark(_key(claim), self.settings.executor.dedup_ttl_s)
             receiver.ack(delivery)
+            settled.add(id(delivery))
+            if mine:
+                self._emit_outcome(outcome)
+        self._dead_letter(receiver, dead, settled)
 
-    def _run(self, receiver: Receiver, delivery: Delivery, claim: Claim) -> None:
-        job_type = self.job_types.get(claim.job_type)
-        event = self._event(claim)
-        emit(self.pm, "workq_item_started", event)
+    def _settle_without_running(
+        self, receiver: Receiver, delivery: Delivery, claim: Claim, ref: ItemRef
+    ) -> None:
+        if claim.verdict is Verdict.BUSY:
+            receiver.nack(delivery)
+            return
+        if claim.verdict is Verdict.MISSING:
+            logger.warning("message for an item that does not exist", extra={"job_id": ref.job_id})
+        receiver.ack(delivery)
+
+    def _run_all(self, claims: list[Claim]) -> list[Outcome]:
         with self._lock:
-            self.in_flight[threading.get_ident()] = (claim, delivery)
-        started = time.perf_counter()
+            self.in_flight[threading.get_ident()] = claims
         try:
-            result = self._call(job_type, claim)
-        except InvalidPayload as exc:
-            self._finish_dead(receiver, delivery, claim, exc, event)
-        except Exception as exc:
-            self._failed(receiver, delivery, claim, job_type, exc, event)
-        else:
-            duration = (time.perf_counter() - started) * 1000
-            if execution.complete(self.db, claim, result):
-                self.dedup.mark(f"{claim.job_id}:{claim.index}", self.settings.executor.dedup_ttl_s)
-                emit(self.pm, "workq_item_succeeded", _with(event, duration_ms=duration))
-            receiver.ack(delivery)
+            return [self._attempt(claim) for claim in claims]
         finally:
             with self._lock:
                 self.in_flight.pop(threading.get_ident(), None)
 
-    def _call(self, job_type: JobType, claim: Claim) -> Any:
-        validate_items(job_type, [claim.data])
-        ctx = JobContext(
-            job_id=claim.job_id,
-            item_index=claim.index,
-            attempt=claim.attempt,
-            idempotency_key=f"{claim.job_id}:{claim.index}",
-        )
-        return job_type.run(claim.data, ctx)
+    def _attempt(self, claim: Claim) -> Outcome:
+        """Run one item's handler; any exception is the attempt's outcome, never ours."""
+        emit(self.pm, "workq_item_started", _event(claim))
+        job_type = self.job_types.get(claim.job_type)
+        started = time.perf_counter()
+        try:
+            validate_items(job_type, [claim.data])
+            ctx = JobContext(claim.job_id, claim.index, claim.attempt, _key(claim))
+            result = job_type.run(claim.data, ctx)
+        except InvalidPayload as exc:
+            return Outcome(claim, error=exc)  # invalid stays invalid: dead without retries
+        except Exception as exc:
+            return Outcome(claim, error=exc, retry_in_ms=self._retry_delay(job_type, claim))
+        duration_ms = (time.perf_counter() - started) * 1000
+        return Outcome(claim, result=result, duration_ms=duration_ms)
 
-    def _failed(
-        self,
-        receiver: Receiver,
-        delivery: Delivery,
-        claim: Claim,
-        job_type: JobType,
-        exc: Exception,
-        event: ItemEvent,
-    ) -> None:
+    def _retry_delay(self, job_type: JobType, claim: Claim) -> int | None:
         if claim.attempt >= claim.max_attempts:
-            self._finish_dead(receiver, delivery, claim, exc, event)
-            return
-        delay = backoff_ms(policy_for(job_type, self.settings.executor), claim.attempt)
-        logger.warning(
-            "item attempt failed; will retry",
-            extra={
-                "job_id": claim.job_id,
-                "job_type": claim.job_type,
-                "attempt": claim.attempt,
-                "retry_in_ms": delay,
-                "error_type": type(exc).__name__,
-            },
-        )
-        if execution.fail(self.db, claim, exc, delay):
-            emit(self.pm, "workq_item_failed", _with(event, error=str(exc), retry_in_ms=delay))
-        receiver.ack(delivery)
+            return None
+        return backoff_ms(policy_for(job_type, self.settings.executor), claim.attempt)
 
-    def _finish_dead(
-        self, receiver: Receiver, delivery: Delivery, claim: Claim, exc: Exception, event: ItemEvent
-    ) -> None:
-        if execution.fail(self.db, claim, exc, None):
-            error = Claim(
-                **{
-                    **claim.__dict__,
-                    "error_type": type(exc).__name__,
-                    "last_error": f"{type(exc).__name__}: {exc}",
-                }
-            )
-            self._dead_letter(receiver, delivery, error)
-            emit(self.pm, "workq_item_dead", _with(event, error=str(exc)))
+    def _emit_outcome(self, outcome: Outcome) -> None:
+        event = _event(outcome.claim)
+        if outcome.kind == COMPLETED:
+            emit(self.pm, "workq_item_succeeded", replace(event, duration_ms=outcome.duration_ms))
         else:
-            receiver.ack(delivery)
+            logger.warning(
+                "item attempt failed; will retry",
+                extra={
+                    "job_id": event.job_id,
+                    "job_type": event.job_type,
+                    "attempt": event.attempt,
+                    "retry_in_ms": outcome.retry_in_ms,
+                    "error_type": type(outcome.error).__name__,
+                },
+            )
+            failed = replace(event, error=str(outcome.error), retry_in_ms=outcome.retry_in_ms)
+            emit(self.pm, "workq_item_failed", failed)
 
-    def _dead_letter(self, receiver: Receiver, delivery: Delivery, claim: Claim) -> None:
-        """Publish to the dead-letter topic, then record that it is there."""
-        logger.warning(
-            "item dead-lettered",
-            extra={"job_id": claim.job_id, "job_type": claim.job_type, "attempt": claim.attempt},
-        )
-        self.transport.dead_letter(
-            receiver,
-            delivery,
-            {
-                "error_type": claim.error_type or "Error",
-                "error_message": (claim.last_error or "")[: execution.MAX_ERROR_TEXT],
-                "attempts": str(claim.attempt),
-            },
-        )
-        execution.mark_dead_lettered(self.db, claim.item_id)
+    def _dead_letter(
+        self, receiver: Receiver, dead: list[tuple[Claim, Delivery]], settled: set[int]
+    ) -> None:
+        """Publish each to the dead-letter topic (which acks it), then record that it is there."""
+        for claim, delivery in dead:
+            logger.warning(
+                "item dead-lettered",
+                extra={
+                    "job_id": claim.job_id,
+                    "job_type": claim.job_type,
+                    "attempt": claim.attempt,
+                },
+            )
+            self.transport.dead_letter(receiver, delivery, _dead_letter_properties(claim))
+            settled.add(id(delivery))
+        if dead:
+            execution.mark_dead_lettered(self.db, [claim.item_id for claim, _ in dead])
+        for claim, _ in dead:
+            emit(self.pm, "workq_item_dead", replace(_event(claim), error=claim.last_error))
 
     def release_in_flight(self) -> int:
         """Hand back items still running when shutdown's grace ran out."""
         with self._lock:
-            stuck = list(self.in_flight.values())
-        for claim, _delivery in stuck:
+            stuck = [claim for claims in self.in_flight.values() for claim in claims]
+        for claim in stuck:
             with self.db.connection_context():
                 execution.release(self.db, claim)
         return len(stuck)
 
-    @staticmethod
-    def _event(claim: Claim) -> ItemEvent:
-        return ItemEvent(
-            job_id=claim.job_id,
-            job_type=claim.job_type,
-            item_index=claim.index,
-            attempt=claim.attempt,
-            max_attempts=claim.max_attempts,
-        )
+
+def _key(claim: Claim) -> str:
+    return f"{claim.job_id}:{claim.index}"
 
 
-def _with(event: ItemEvent, **changes: Any) -> ItemEvent:
-    return ItemEvent(**{**event.__dict__, **changes})
+def _event(claim: Claim) -> ItemEvent:
+    return ItemEvent(
+        job_id=claim.job_id,
+        job_type=claim.job_type,
+        item_index=claim.index,
+        attempt=claim.attempt,
+        max_attempts=claim.max_attempts,
+    )
+
+
+def _error_fields(error: BaseException | None) -> dict[str, Any]:
+    name = type(error).__name__
+    return {"error_type": name, "last_error": f"{name}: {error}"}
+
+
+def _dead_letter_properties(claim: Claim) -> dict[str, str]:
+    return {
+        "error_type": claim.error_type or "Error",
+        "error_message": (claim.last_error or "")[: execution.MAX_ERROR_TEXT],
+        "attempts": str(claim.attempt),
+    }

@@ -10,8 +10,10 @@ from typing import Any
 
 from workq_core.db import connect, migrate
 from workq_core.executor.handler import ItemHandler
+from workq_core.executor.heartbeat import Heartbeat
 from workq_core.executor.worker import Worker
 from workq_core.jobs.relay import OutboxRelay
+from workq_core.jobs.sweeper import stall_ms
 from workq_core.logs import configure_logging
 from workq_core.runtime import Runtime, bootstrap
 from workq_core.shutdown import wait_for_stop_signal
@@ -25,6 +27,7 @@ class ExecutorHandle:
 
     worker: Worker
     relay: OutboxRelay | None
+    heartbeat: Heartbeat
     closers: list[Any]
     children: list[multiprocessing.process.BaseProcess] = field(default_factory=list)
     grace_s: float = 30.0
@@ -34,6 +37,7 @@ class ExecutorHandle:
             if child.is_alive() and child.pid:
                 child.terminate()  # SIGTERM: the child drains like this process does
         self.worker.stop(self.grace_s)
+        self.heartbeat.stop()
         if self.relay is not None:
             self.relay.stop()
         for close in self.closers:
@@ -56,7 +60,9 @@ def start_executor(
     migrate(db)
     handle = _start_worker(runtime, db)
     if settings.executor.relay:
-        handle.relay = OutboxRelay(db, handle.worker.handler.transport).start()
+        handle.relay = OutboxRelay(
+            db, handle.worker.handler.transport, stall_ms=stall_ms(settings)
+        ).start()
     if spawn_args is not None:
         context = multiprocessing.get_context("spawn")
         for n in range(settings.executor.processes - 1):
@@ -93,10 +99,14 @@ def _start_worker(runtime: Runtime, db: Any) -> ExecutorHandle:
         settings=settings,
         lease_ms=int(settings.executor.lease_s * 1000),
     )
-    worker = Worker(receiver, handler, settings.executor.threads).start()
+    worker = Worker(
+        receiver, handler, settings.executor.threads, settings.executor.batch_size
+    ).start()
+    heartbeat = Heartbeat(db, names, lambda: worker.last_delivery_ms).start()
     return ExecutorHandle(
         worker=worker,
         relay=None,
+        heartbeat=heartbeat,
         closers=[transport.close, dedup.close, db.close],  # the transport closes its receivers
         grace_s=settings.executor.shutdown_grace_s,
     )

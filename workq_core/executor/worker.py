@@ -1,4 +1,4 @@
-"""A worker: threads that receive deliveries and hand them to the item handler."""
+"""A worker: threads that receive batches of deliveries and hand them to the item handler."""
 
 from __future__ import annotations
 
@@ -7,11 +7,35 @@ import threading
 import time
 
 from workq_core.executor.handler import ItemHandler
-from workq_core.types import Receiver
+from workq_core.jobs.sql import now_ms
+from workq_core.types import Delivery, Receiver
 
 logger = logging.getLogger(__name__)
 
 RECEIVE_TIMEOUT_S = 0.5
+TOP_UP_TIMEOUT_S = 0.001
+BATCH_WALL_S = 0.25
+
+
+class BatchSizer:
+    """How many items one thread takes at once: many fast ones, or one slow one.
+
+    A batch's items are all claimed (their leases started) before the first
+    runs, so a batch must finish well inside the lease; aiming at
+    ``BATCH_WALL_S`` of work also bounds how long acknowledgements wait.
+    Uses a moving average of the time per item.
+    """
+
+    def __init__(self, max_batch: int) -> None:
+        self.max_batch = max_batch
+        self.per_item_s = BATCH_WALL_S  # start cautious: one item, until measured
+
+    def size(self) -> int:
+        return max(1, min(self.max_batch, int(BATCH_WALL_S / max(self.per_item_s, 1e-5))))
+
+    def observe(self, seconds: float, items: int) -> None:
+        if items:
+            self.per_item_s = 0.8 * self.per_item_s + 0.2 * (seconds / items)
 
 
 class Worker:
@@ -19,12 +43,17 @@ class Worker:
 
     Several threads share one receiver so I/O-bound handlers overlap; the
     receiver's small queue keeps a stalled worker from hoarding messages.
+    Each thread keeps its own database connection open for its lifetime.
     """
 
-    def __init__(self, receiver: Receiver, handler: ItemHandler, threads: int) -> None:
+    def __init__(
+        self, receiver: Receiver, handler: ItemHandler, threads: int, max_batch: int = 32
+    ) -> None:
         self.receiver = receiver
         self.handler = handler
         self.threads = threads
+        self.sizer = BatchSizer(max_batch)
+        self.last_delivery_ms = now_ms()
         self.stopping = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -36,28 +65,49 @@ class Worker:
         return self
 
     def _loop(self) -> None:
-        while not self.stopping.is_set():
-            try:
-                delivery = self.receiver.receive(RECEIVE_TIMEOUT_S)
-            except Exception:
-                if self.stopping.is_set():
-                    return
+        try:
+            while not self.stopping.is_set():
+                batch = self._receive_batch()
+                if batch:
+                    self._handle(batch)
+        finally:
+            self.handler.db.close()
+
+    def _receive_batch(self) -> list[Delivery]:
+        try:
+            first = self.receiver.receive(RECEIVE_TIMEOUT_S)
+        except Exception:
+            if not self.stopping.is_set():
                 logger.warning("receive failed; retrying", exc_info=True)
                 time.sleep(RECEIVE_TIMEOUT_S)
-                continue
-            if delivery is None:
-                continue
-            try:
-                self.handler.handle(self.receiver, delivery)
-            except Exception:
-                logger.error("item handling failed; message released", exc_info=True)
-                self._nack_quietly(delivery)
+            return []
+        if first is None:
+            return []
+        self.last_delivery_ms = now_ms()
+        batch = [first]
+        wanted = self.sizer.size()
+        while len(batch) < wanted and not self.stopping.is_set():
+            more = self.receiver.receive(TOP_UP_TIMEOUT_S)
+            if more is None:
+                break
+            batch.append(more)
+        return batch
 
-    def _nack_quietly(self, delivery: object) -> None:
+    def _handle(self, batch: list[Delivery]) -> None:
+        started = time.perf_counter()
         try:
-            self.receiver.nack(delivery)  # type: ignore[arg-type]
+            self.handler.handle(self.receiver, batch)
         except Exception:
-            logger.warning("could not release message", exc_info=True)
+            logger.error("item handling failed; messages released", exc_info=True)
+            for delivery in batch:
+                self._nack_quietly(delivery)
+        self.sizer.observe(time.perf_counter() - started, len(batch))
+
+    def _nack_quietly(self, delivery: Delivery) -> None:
+        try:
+            self.receiver.nack(delivery)
+        except Exception:
+            logger.debug("could not release message (already settled?)", exc_info=True)
 
     def stop(self, grace_s: float) -> None:
         """Stop receiving; wait up to ``grace_s`` for running items, then release the rest."""

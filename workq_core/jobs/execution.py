@@ -4,20 +4,42 @@ from __future__ import annotations
 
 import enum
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import peewee
 
 from workq_core.jobs.messages import ItemRef
-from workq_core.jobs.sql import for_update, now_ms, rows, run, write_transaction
-from workq_core.jobs.states import CANCELLED, DEAD, FINAL, QUEUED, RETRYING, RUNNING, WAITING
+from workq_core.jobs.sql import (
+    for_update,
+    now_ms,
+    placeholders,
+    rows,
+    run,
+    run_many,
+    write_transaction,
+)
+from workq_core.jobs.states import CANCELLED, COMPLETED, DEAD, FINAL, RETRYING, RUNNING, WAITING
 
 MAX_ERROR_TEXT = 4000
+_START_SQL = (
+    "UPDATE items SET status = 'running', attempts = ?, started_at = ?, lease_expires_at = ?,"
+    " updated_at = ? WHERE id = ?"
+)
+_OWNER_SQL = "SELECT id, status, attempts FROM items WHERE id IN ({marks})"
+_OUTCOME_SQL = (
+    "UPDATE items SET status = ?, result = ?, error_type = ?, last_error = ?,"
+    " next_attempt_at = ?, finished_at = ?, lease_expires_at = NULL, updated_at = ? WHERE id = ?"
+)
+_RETRY_SQL = (
+    "INSERT INTO outbox (job_id, item_id, job_type, due_at, created_at) VALUES (?, ?, ?, ?, ?)"
+)
 _CLAIM_SQL = (
     "SELECT i.id, i.job_id, i.idx, i.data, i.status, i.attempts, i.max_attempts,"
     " i.lease_expires_at, i.dead_lettered_at, i.last_error, i.error_type,"
-    " j.type, j.cancelled_at FROM items i JOIN jobs j ON j.id = i.job_id WHERE i.id = ?"
+    " j.type, j.cancelled_at FROM items i JOIN jobs j ON j.id = i.job_id"
+    " WHERE i.id IN ({marks})"
 )
 
 
@@ -47,46 +69,54 @@ class Claim:
     error_type: str | None = None
 
 
-def claim(db: peewee.Database, ref: ItemRef, lease_ms: int) -> Claim:
-    """Count an attempt before it runs (broker redelivery counts reset with the broker).
+def claim(db: peewee.Database, refs: Sequence[ItemRef], lease_ms: int) -> list[Claim]:
+    """Count an attempt for each item before it runs, in one transaction.
 
-    Decides from the item's committed state, never from the message alone: a
-    redelivered duplicate of a finished or superseded attempt is settled, an
-    item another executor is running under a live lease is busy, and an item
-    whose attempts are used up (its executor died mid-run) goes to dead letters.
+    Attempts live in the database because the broker's redelivery count resets
+    with the broker. Each verdict comes from the item's committed state, never
+    from the message alone: a redelivered duplicate of a finished or
+    superseded attempt is settled, an item another executor runs under a live
+    lease is busy, and an item whose attempts are used up (its executor died
+    mid-run) goes to dead letters. Claims come back in the order of ``refs``.
     """
     now = now_ms()
     with write_transaction(db):
         lock = " FOR UPDATE OF i" if for_update(db) else ""
-        found = rows(db, _CLAIM_SQL + lock, (ref.item_id,))
-        if not found or found[0]["job_id"] != ref.job_id:
-            return Claim(Verdict.MISSING)
-        item = found[0]
-        verdict = _verdict(item, ref, now)
-        if verdict is Verdict.SETTLED and item["cancelled_at"] and item["status"] in WAITING:
-            _set(db, item["id"], status=CANCELLED, finished_at=now)
-        elif verdict is Verdict.DEAD_LETTER and item["status"] != DEAD:
-            _set(
-                db,
-                item["id"],
-                status=DEAD,
-                finished_at=now,
-                lease_expires_at=None,
-                error_type=item["error_type"] or "AttemptsExhausted",
-                last_error=item["last_error"]
-                or "attempts used up by executors that stopped mid-run",
-            )
-            item["error_type"] = item["error_type"] or "AttemptsExhausted"
-        elif verdict is Verdict.RUN:
-            item["attempts"] += 1
-            _set(
-                db,
-                item["id"],
-                status=RUNNING,
-                attempts=item["attempts"],
-                started_at=now,
-                lease_expires_at=now + lease_ms,
-            )
+        ids = [ref.item_id for ref in refs]
+        found = rows(db, _CLAIM_SQL.format(marks=placeholders(len(ids))) + lock, ids)
+        by_id = {int(item["id"]): item for item in found}
+        claims = [_claim_one(db, by_id.get(ref.item_id), ref, now, lease_ms) for ref in refs]
+        started = [
+            (c.attempt, now, now + lease_ms, now, c.item_id)
+            for c in claims
+            if c.verdict is Verdict.RUN
+        ]
+        run_many(db, _START_SQL, started)
+        return claims
+
+
+def _claim_one(
+    db: peewee.Database, item: dict[str, Any] | None, ref: ItemRef, now: int, lease_ms: int
+) -> Claim:
+    if item is None or item["job_id"] != ref.job_id:
+        return Claim(Verdict.MISSING)
+    verdict = _verdict(item, ref, now)
+    if verdict is Verdict.SETTLED and item["cancelled_at"] and item["status"] in WAITING:
+        _set(db, item["id"], status=CANCELLED, finished_at=now)
+    elif verdict is Verdict.DEAD_LETTER and item["status"] != DEAD:
+        item["error_type"] = item["error_type"] or "AttemptsExhausted"
+        item["last_error"] = item["last_error"] or "attempts used up by executors that stopped"
+        _set(
+            db,
+            item["id"],
+            status=DEAD,
+            finished_at=now,
+            lease_expires_at=None,
+            error_type=item["error_type"],
+            last_error=item["last_error"],
+        )
+    elif verdict is Verdict.RUN:
+        item["attempts"] += 1  # written for the whole batch at once by claim()
     return _claim_from(item, verdict)
 
 
@@ -122,58 +152,63 @@ def _claim_from(item: dict[str, Any], verdict: Verdict) -> Claim:
     )
 
 
-def complete(db: peewee.Database, c: Claim, result: Any) -> bool:
-    """Commit the result if this attempt still owns the item; false if it was superseded."""
-    now = now_ms()
-    with write_transaction(db):
-        return _owned_update(
-            db,
-            c,
-            status="completed",
-            result=json.dumps(result, allow_nan=False),
-            finished_at=now,
-            lease_expires_at=None,
-            error_type=None,
-            last_error=None,
-        )
+@dataclass(frozen=True)
+class Outcome:
+    """How one claimed attempt ended: a result, or an error with a retry delay or none."""
+
+    claim: Claim
+    result: Any = None
+    error: BaseException | None = None
+    retry_in_ms: int | None = None  # with an error: None means dead (no retry)
+    duration_ms: float | None = None
+
+    @property
+    def kind(self) -> str:
+        if self.error is None:
+            return COMPLETED
+        return DEAD if self.retry_in_ms is None else RETRYING
 
 
-def fail(db: peewee.Database, c: Claim, error: BaseException, retry_in_ms: int | None) -> bool:
-    """Record a failed attempt: retry (with an outbox row due later) or dead.
+def record(db: peewee.Database, outcomes: Sequence[Outcome]) -> list[bool]:
+    """Commit every outcome in one transaction; each only if its attempt still owns the item.
 
-    ``retry_in_ms`` None means no retry (attempts used up, or an invalid item).
+    An item whose lease expired and was taken over by another executor is
+    not overwritten (its flag comes back false), so an item has at most one
+    committed completion. A retry adds an outbox row due after its backoff.
+    Ownership is read under the write lock (row locks on PostgreSQL), then all
+    owned rows are written with one batched statement.
     """
+    if not outcomes:
+        return []
     now = now_ms()
-    text = f"{type(error).__name__}: {error}"[:MAX_ERROR_TEXT]
     with write_transaction(db):
-        if retry_in_ms is None:
-            return _owned_update(
-                db,
-                c,
-                status=DEAD,
-                finished_at=now,
-                lease_expires_at=None,
-                error_type=type(error).__name__,
-                last_error=text,
-            )
-        due = now + retry_in_ms
-        owned = _owned_update(
-            db,
-            c,
-            status=RETRYING,
-            next_attempt_at=due,
-            lease_expires_at=None,
-            error_type=type(error).__name__,
-            last_error=text,
-        )
-        if owned:
-            run(
-                db,
-                "INSERT INTO outbox (job_id, item_id, job_type, due_at, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (c.job_id, c.item_id, c.job_type, due, now),
-            )
+        ids = [o.claim.item_id for o in outcomes]
+        lock = for_update(db)
+        current = rows(db, _OWNER_SQL.format(marks=placeholders(len(ids))) + lock, ids)
+        attempts = {int(r["id"]): int(r["attempts"]) for r in current if r["status"] == RUNNING}
+        owned = [attempts.get(o.claim.item_id) == o.claim.attempt for o in outcomes]
+        mine = [o for o, flag in zip(outcomes, owned, strict=True) if flag]
+        run_many(db, _OUTCOME_SQL, [_outcome_row(o, now) for o in mine])
+        retries = [o for o in mine if o.kind == RETRYING]
+        run_many(db, _RETRY_SQL, [_retry_row(o, now) for o in retries])
         return owned
+
+
+def _outcome_row(outcome: Outcome, now: int) -> tuple[Any, ...]:
+    kind = outcome.kind
+    error_type = text = None
+    if outcome.error is not None:
+        error_type = type(outcome.error).__name__
+        text = f"{error_type}: {outcome.error}"[:MAX_ERROR_TEXT]
+    result = json.dumps(outcome.result, allow_nan=False) if kind == COMPLETED else None
+    due = now + outcome.retry_in_ms if kind == RETRYING and outcome.retry_in_ms else None
+    finished = None if kind == RETRYING else now
+    return (kind, result, error_type, text, due, finished, now, outcome.claim.item_id)
+
+
+def _retry_row(outcome: Outcome, now: int) -> tuple[Any, ...]:
+    c = outcome.claim
+    return (c.job_id, c.item_id, c.job_type, now + (outcome.retry_in_ms or 0), now)
 
 
 def release(db: peewee.Database, c: Claim) -> None:
@@ -182,9 +217,11 @@ def release(db: peewee.Database, c: Claim) -> None:
         _owned_update(db, c, status=RUNNING, lease_expires_at=now_ms())
 
 
-def mark_dead_lettered(db: peewee.Database, item_id: int) -> None:
+def mark_dead_lettered(db: peewee.Database, item_ids: Sequence[int]) -> None:
+    """Record that these items' dead letters are confirmed in the dead-letter topic."""
     with write_transaction(db):
-        _set(db, item_id, dead_lettered_at=now_ms())
+        for item_id in item_ids:
+            _set(db, item_id, dead_lettered_at=now_ms())
 
 
 def _owned_update(db: peewee.Database, c: Claim, **values: Any) -> bool:
@@ -203,15 +240,3 @@ def _set(db: peewee.Database, item_id: int, **values: Any) -> None:
     values["updated_at"] = now_ms()
     assignments = ", ".join(f"{column} = ?" for column in values)
     run(db, f"UPDATE items SET {assignments} WHERE id = ?", [*values.values(), item_id])  # noqa: S608
-
-
-__all__ = [
-    "QUEUED",
-    "Claim",
-    "Verdict",
-    "claim",
-    "complete",
-    "fail",
-    "mark_dead_lettered",
-    "release",
-]

@@ -1,9 +1,11 @@
-"""The outbox relay: publish committed outbox rows, then delete them, in one transaction."""
+"""The outbox relay: publish committed outbox rows, delete them once the broker confirmed."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+import uuid
 from collections import defaultdict
 from typing import Any
 
@@ -13,34 +15,55 @@ from workq_core.db import database_errors
 from workq_core.errors import WorkqError
 from workq_core.jobs.messages import encode
 from workq_core.jobs.sql import for_update, now_ms, placeholders, rows, run, write_transaction
-from workq_core.jobs.states import QUEUED, RETRYING
+from workq_core.jobs.states import QUEUED, RETRYING, RUNNING
+from workq_core.jobs.sweeper import sweep
 from workq_core.types import Transport
 
 logger = logging.getLogger(__name__)
 
 POLL_S = 0.25
 ERROR_BACKOFF_S = 1.0
+CLAIM_MS = 120_000
+HEARTBEAT_TTL_MS = 15_000
+_ITEM_COLUMNS = "SELECT id, job_id, idx, attempts, last_error FROM items"
 _DUE_SQL = (
-    "SELECT id, job_id, item_id, job_type FROM outbox WHERE due_at <= ? ORDER BY id LIMIT 100"
+    "SELECT id FROM outbox WHERE due_at <= ? AND (claimed_until IS NULL OR claimed_until < ?)"
+    " ORDER BY id LIMIT 100"
 )
+_CLAIM_SQL = "UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE id IN ({marks})"
+_CLAIMED_SQL = "SELECT id, job_id, item_id, job_type FROM outbox WHERE id IN ({marks})"
+_DONE_SQL = "DELETE FROM outbox WHERE claimed_by = ? AND id IN ({marks})"
+_JOB_ITEMS_SQL = f"{_ITEM_COLUMNS} WHERE job_id = ? AND status = ? ORDER BY idx"
+_ONE_ITEM_SQL = f"{_ITEM_COLUMNS} WHERE id = ? AND status IN (?, ?, ?)"
 
 
 class OutboxRelay:
-    """Publishes what submissions, retries and re-runs committed to the outbox.
+    """Publishes what submissions, retries, re-runs and sweeps committed to the outbox.
 
     A row with ``item_id`` NULL stands for every queued item of its job (one
-    row per submission, however large); a row with an ``item_id`` is one retry,
-    due at ``due_at``. Rows are locked while published (PostgreSQL: ``FOR
-    UPDATE SKIP LOCKED``; SQLite: the write lock), so any number of relays can
-    run without publishing a row twice, and a row is deleted only in the
-    transaction that saw its publish confirmed: if the process dies first, the
-    row is still there and the next relay publishes it.
+    row per submission, however large); a row with an ``item_id`` is one item,
+    due at ``due_at``. A relay first claims rows in a short transaction (a
+    claim that outlives a dead relay expires after ``CLAIM_MS``), publishes
+    them with no lock held, so submissions never wait behind a publish, and
+    deletes them only after the broker confirmed. Any number of relays can
+    run; none publishes a row another holds, and if one dies mid-publish the
+    row comes back: messages may repeat, never go missing.
     """
 
-    def __init__(self, db: peewee.Database, transport: Transport, *, poll_s: float = POLL_S):
+    def __init__(
+        self,
+        db: peewee.Database,
+        transport: Transport,
+        *,
+        poll_s: float = POLL_S,
+        stall_ms: int | None = None,
+    ) -> None:
         self.db = db
         self.transport = transport
         self.poll_s = poll_s
+        self.stall_ms = stall_ms
+        self.relay_id = uuid.uuid4().hex
+        self._next_sweep = 0.0
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -63,6 +86,7 @@ class OutboxRelay:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
+                self._sweep_when_due()
                 published = self.run_once()
             except WorkqError as exc:
                 logger.warning("outbox relay cannot publish yet", extra={"error": exc.message})
@@ -76,36 +100,44 @@ class OutboxRelay:
                 self._wake.wait(self.poll_s)
                 self._wake.clear()
 
+    def _sweep_when_due(self) -> None:
+        if self.stall_ms is None or time.monotonic() < self._next_sweep:
+            return
+        self._next_sweep = time.monotonic() + max(1.0, self.stall_ms / 3000)
+        with database_errors(), self.db.connection_context():
+            sweep(self.db, self.stall_ms, HEARTBEAT_TTL_MS)
+
     def run_once(self) -> int:
         """Publish one batch of due rows; returns how many messages went out."""
-        with database_errors(), self.db.connection_context(), write_transaction(self.db):
-            lock = for_update(self.db, skip_locked=True)
-            due = rows(self.db, _DUE_SQL + lock, (now_ms(),))
-            if not due:
+        with database_errors(), self.db.connection_context():
+            claimed = self._claim()
+            if not claimed:
                 return 0
             by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
-            for row in due:
+            for row in claimed:
                 by_type[row["job_type"]].extend(self._items_of(row))
             for job_type, items in by_type.items():
                 if items:
                     self.transport.publish(job_type, [encode(item) for item in items])
-            ids = [row["id"] for row in due]
-            marks = placeholders(len(ids))
-            run(self.db, f"DELETE FROM outbox WHERE id IN ({marks})", ids)  # noqa: S608
+            ids = [row["id"] for row in claimed]
+            with write_transaction(self.db):
+                run(self.db, _DONE_SQL.format(marks=placeholders(len(ids))), [self.relay_id, *ids])
         count = sum(len(items) for items in by_type.values())
-        logger.debug("outbox published", extra={"rows": len(due), "messages": count})
+        logger.debug("outbox published", extra={"rows": len(claimed), "messages": count})
         return count
 
+    def _claim(self) -> list[dict[str, Any]]:
+        now = now_ms()
+        with write_transaction(self.db):
+            lock = for_update(self.db, skip_locked=True)
+            ids = [row["id"] for row in rows(self.db, _DUE_SQL + lock, (now, now))]
+            if not ids:
+                return []
+            marks = placeholders(len(ids))
+            run(self.db, _CLAIM_SQL.format(marks=marks), [self.relay_id, now + CLAIM_MS, *ids])
+            return rows(self.db, _CLAIMED_SQL.format(marks=marks), ids)
+
     def _items_of(self, row: dict[str, Any]) -> list[dict[str, Any]]:
-        columns = "SELECT id, job_id, idx, attempts, last_error FROM items"
         if row["item_id"] is None:
-            return rows(
-                self.db,
-                f"{columns} WHERE job_id = ? AND status = ? ORDER BY idx",
-                (row["job_id"], QUEUED),
-            )
-        return rows(
-            self.db,
-            f"{columns} WHERE id = ? AND status IN (?, ?)",
-            (row["item_id"], QUEUED, RETRYING),
-        )
+            return rows(self.db, _JOB_ITEMS_SQL, (row["job_id"], QUEUED))
+        return rows(self.db, _ONE_ITEM_SQL, (row["item_id"], QUEUED, RETRYING, RUNNING))

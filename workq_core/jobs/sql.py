@@ -22,6 +22,19 @@ def run(db: peewee.Database, sql: str, params: Sequence[Any] = ()) -> Any:
     return db.execute_sql(sql, tuple(params))
 
 
+def run_many(db: peewee.Database, sql: str, params: Sequence[Sequence[Any]]) -> None:
+    """Execute one statement for many parameter rows in as few round trips as the driver allows."""
+    if not params:
+        return
+    cursor = db.cursor()
+    if is_postgres(db):
+        from psycopg2.extras import execute_batch
+
+        execute_batch(cursor, sql.replace("?", "%s"), params, page_size=200)
+    else:
+        cursor.executemany(sql, params)
+
+
 def rows(db: peewee.Database, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
     cursor = run(db, sql, params)
     names = [column[0] for column in cursor.description]

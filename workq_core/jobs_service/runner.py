@@ -12,6 +12,7 @@ from graphql import GraphQLSchema
 
 from workq_core.db import connect, migrate
 from workq_core.jobs.relay import OutboxRelay
+from workq_core.jobs.sweeper import stall_ms
 from workq_core.jobs_service.api import JobsApi
 from workq_core.jobs_service.resolvers import RESOLVERS
 from workq_core.jobs_service.scalars import bind_json_scalar
@@ -101,7 +102,9 @@ def start_jobs_service(
             client = AuthClient(settings.jobs.auth_grpc, settings.jobs.auth_timeout_s)
             closers.append(client.close)
             authenticate = client.authenticate
-        relay = OutboxRelay(db, transport) if settings.jobs.relay else None
+        relay = (
+            OutboxRelay(db, transport, stall_ms=stall_ms(settings)) if settings.jobs.relay else None
+        )
         api = JobsApi(db, settings, runtime.catalog, relay.wake if relay else _no_wake)
         http = HttpServer(
             create_jobs_app(runtime, api, authenticate, db),

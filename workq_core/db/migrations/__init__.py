@@ -4,9 +4,10 @@ Each module has ``VERSION`` (int, increasing), ``NAME`` and ``apply(db)``,
 which runs inside the migration transaction and must not commit.
 """
 
-from workq_core.db.migrations import m0001_users, m0002_jobs
+from workq_core.db.migrations import m0001_users, m0002_jobs, m0003_executors
 
 MIGRATIONS = [
     m0001_users,
     m0002_jobs,
+    m0003_executors,
 ]

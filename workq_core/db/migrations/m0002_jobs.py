@@ -56,10 +56,13 @@ _STATEMENTS = [
         item_id BIGINT REFERENCES items (id),
         job_type VARCHAR(64) NOT NULL,
         due_at BIGINT NOT NULL,
-        created_at BIGINT NOT NULL
+        created_at BIGINT NOT NULL,
+        claimed_by VARCHAR(64),
+        claimed_until BIGINT
     )
     """,
     "CREATE INDEX outbox_due ON outbox (due_at)",
+    "CREATE INDEX outbox_item ON outbox (item_id)",
     """
     CREATE TABLE dedup_keys (
         key VARCHAR(200) PRIMARY KEY,

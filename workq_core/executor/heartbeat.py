@@ -1,0 +1,73 @@
+"""An executor's heartbeat row: alive, which job types, and when it last received work."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+
+import peewee
+
+from workq_core.db import database_errors
+from workq_core.errors import WorkqError
+from workq_core.jobs.sql import now_ms, run, write_transaction
+
+logger = logging.getLogger(__name__)
+
+EVERY_S = 2.0
+_UPSERT_SQL = (
+    "INSERT INTO executors (id, job_types, started_at, heartbeat_at, last_delivery_at)"
+    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+    " heartbeat_at = excluded.heartbeat_at, last_delivery_at = excluded.last_delivery_at"
+)
+_DELETE_SQL = "DELETE FROM executors WHERE id = ?"
+
+
+class Heartbeat:
+    """Writes this executor's row every ``EVERY_S``; the relay's sweep reads them.
+
+    ``last_delivery`` reports when the worker last received a message, so the
+    sweep can tell executors that are idle while items wait (lost messages)
+    from executors that are merely busy with a long backlog.
+    """
+
+    def __init__(
+        self, db: peewee.Database, job_types: Sequence[str], last_delivery: Callable[[], int]
+    ) -> None:
+        self.db = db
+        self.id = uuid.uuid4().hex
+        self.job_types = json.dumps(sorted(job_types))
+        self.last_delivery = last_delivery
+        self.started_at = now_ms()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="workq-heartbeat", daemon=True)
+
+    def start(self) -> Heartbeat:
+        self.beat()
+        self._thread.start()
+        return self
+
+    def beat(self) -> None:
+        now = now_ms()
+        params = (self.id, self.job_types, self.started_at, now, self.last_delivery())
+        with database_errors(), self.db.connection_context(), write_transaction(self.db):
+            run(self.db, _UPSERT_SQL, params)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(EVERY_S):
+            try:
+                self.beat()
+            except WorkqError as exc:
+                logger.warning("heartbeat not written", extra={"error": exc.message})
+
+    def stop(self) -> None:
+        """Stop beating and remove the row: a stopped executor is not an idle one."""
+        self._stop.set()
+        self._thread.join(EVERY_S + 1)
+        try:
+            with database_errors(), self.db.connection_context(), write_transaction(self.db):
+                run(self.db, _DELETE_SQL, (self.id,))
+        except WorkqError:
+            logger.warning("heartbeat row not removed; it expires by itself")

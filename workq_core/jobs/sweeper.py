@@ -1,0 +1,79 @@
+"""Re-publish items whose messages the broker holds but no longer delivers.
+
+The database is the source of truth and the broker only the transport: if
+a broker loses track of messages (data loss, a consumer that died at the
+wrong moment — seen with pulsar-lite), items would wait forever. The sweep
+finds items that should be moving (queued, or running with a long-expired
+lease, or due for a retry) while every live executor of their job type has
+received nothing for ``stall_ms``, and adds an outbox row for each, so the
+relay publishes them again. Requiring idle, live executors keeps it from
+duplicating a backlog that is merely long, or one whose executors are down.
+A duplicate that does slip through is harmless: the claim decides.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import peewee
+
+from workq_core.config import Settings
+from workq_core.db import is_postgres
+from workq_core.jobs.sql import now_ms, placeholders, rows, run_many, write_transaction
+from workq_core.jobs.states import QUEUED, RETRYING, RUNNING
+
+logger = logging.getLogger(__name__)
+
+
+_LIVE_SQL = "SELECT job_types, last_delivery_at FROM executors WHERE heartbeat_at > ?"
+_STUCK_SQL = (
+    "SELECT i.id, i.job_id, j.type FROM items i JOIN jobs j ON j.id = i.job_id"
+    " WHERE j.type IN ({marks}) AND j.cancelled_at IS NULL AND ("
+    " (i.status = ? AND i.updated_at < ?)"
+    " OR (i.status = ? AND i.lease_expires_at < ?)"
+    " OR (i.status = ? AND i.next_attempt_at < ?))"
+    " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.item_id = i.id)"
+    " LIMIT 1000"
+)
+_REPUBLISH_SQL = (
+    "INSERT INTO outbox (job_id, item_id, job_type, due_at, created_at) VALUES (?, ?, ?, ?, ?)"
+)
+_TOUCH_SQL = "UPDATE items SET updated_at = ? WHERE id = ?"
+
+
+def stall_ms(settings: Settings) -> int:
+    """How long idle executors beside waiting items mean lost messages."""
+    return int(settings.executor.redeliver_after_s * 1000)
+
+
+def idle_job_types(db: peewee.Database, now: int, stall_ms: int, heartbeat_ttl_ms: int) -> set[str]:
+    """Job types that have live executors, all of which got nothing for ``stall_ms``."""
+    busy: set[str] = set()
+    idle: set[str] = set()
+    for row in rows(db, _LIVE_SQL, (now - heartbeat_ttl_ms,)):
+        types = set(json.loads(row["job_types"]))
+        (idle if row["last_delivery_at"] < now - stall_ms else busy).update(types)
+    return idle - busy
+
+
+def sweep(db: peewee.Database, stall_ms: int, heartbeat_ttl_ms: int) -> int:
+    """Queue stuck items for re-publishing; returns how many."""
+    now = now_ms()
+    with write_transaction(db):
+        job_types = sorted(idle_job_types(db, now, stall_ms, heartbeat_ttl_ms))
+        if not job_types:
+            return 0
+        cutoff = now - stall_ms
+        params: list[Any] = [*job_types, QUEUED, cutoff, RUNNING, cutoff, RETRYING, cutoff]
+        sql = _STUCK_SQL.format(marks=placeholders(len(job_types)))
+        lock = " FOR UPDATE OF i SKIP LOCKED" if is_postgres(db) else ""
+        stuck = rows(db, sql + lock, params)
+        run_many(db, _REPUBLISH_SQL, [(r["job_id"], r["id"], r["type"], now, now) for r in stuck])
+        run_many(db, _TOUCH_SQL, [(now, r["id"]) for r in stuck])
+    if stuck:
+        logger.warning(
+            "re-publishing items the broker stopped delivering", extra={"count": len(stuck)}
+        )
+    return len(stuck)
