@@ -64,3 +64,15 @@ def db(database_url: str) -> Iterator[peewee.Database]:
         database.close()
     if hasattr(database, "close_all"):
         database.close_all()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Under CI a skipped test is a failure: every test must really run there."""
+    import os
+
+    skipped = terminalreporter.stats.get("skipped", [])
+    if os.environ.get("CI") and skipped:
+        terminalreporter.write_line(
+            f"CI forbids skipped tests; {len(skipped)} skipped (see the summary above)", red=True
+        )
+        terminalreporter._session.exitstatus = pytest.ExitCode.TESTS_FAILED
