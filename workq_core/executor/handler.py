@@ -15,6 +15,7 @@ from workq_core.config import Settings
 from workq_core.db import database_errors
 from workq_core.errors import InvalidPayload, Unavailable
 from workq_core.events import ItemEvent
+from workq_core.faults import AFTER_COMMIT_BEFORE_ACK, fault_point
 from workq_core.jobs import execution
 from workq_core.jobs.execution import Claim, Outcome, Verdict
 from workq_core.jobs.messages import BadMessage, ItemRef, decode
@@ -100,6 +101,7 @@ class ItemHandler:
                 settled.add(id(delivery))
         outcomes = self._run_all([claim for claim, _ in runs])
         owned = execution.record(self.db, outcomes)
+        fault_point(AFTER_COMMIT_BEFORE_ACK)
         for (claim, delivery), outcome, mine in zip(runs, outcomes, owned, strict=True):
             if mine and outcome.kind not in (COMPLETED, RETRYING):
                 dead.append((replace(claim, **_error_fields(outcome.error)), delivery))

@@ -13,6 +13,7 @@ import peewee
 
 from workq_core.db import database_errors
 from workq_core.errors import WorkqError
+from workq_core.faults import AFTER_CLAIM_BEFORE_PUBLISH, fault_point
 from workq_core.jobs.messages import encode
 from workq_core.jobs.sql import for_update, now_ms, placeholders, rows, run, write_transaction
 from workq_core.jobs.states import QUEUED, RETRYING, RUNNING
@@ -116,6 +117,7 @@ class OutboxRelay:
             by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
             for row in claimed:
                 by_type[row["job_type"]].extend(self._items_of(row))
+            fault_point(AFTER_CLAIM_BEFORE_PUBLISH)
             for job_type, items in by_type.items():
                 if items:
                     self.transport.publish(job_type, [encode(item) for item in items])
