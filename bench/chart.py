@@ -43,7 +43,8 @@ def draw(results: dict[str, Any], out: Path) -> None:
     args = meta.get("args", {})
     fig.suptitle(
         f"median of {args.get('repeat', '?')} runs, n={args.get('n', '?')}, "
-        f"{meta.get('machine', {}).get('cpus', '?')} CPUs",
+        f"{meta.get('machine', {}).get('cpus', '?')} CPUs, "
+        f"publisher confirms {'on' if args.get('confirms', True) else 'off'}",
         fontsize=10,
     )
     fig.tight_layout()

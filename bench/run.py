@@ -22,6 +22,7 @@ from typing import Any
 from bench import report
 from bench.measure import RunSpec, run_once
 from bench.systems import DEFAULT_SYSTEMS, REGISTRY, load, unavailable_reason
+from bench.watchdog import deadline
 from bench.workload import KINDS
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -105,7 +106,9 @@ def execute(specs: list[RunSpec]) -> list[dict[str, Any]]:
         print(label, flush=True)
         run: dict[str, Any] = {"system": spec.system, "kind": spec.kind, "workers": spec.workers}
         try:
-            run |= {"ok": True, "metrics": run_once(spec)}
+            # Phases time out on their own; this catches a call that blocks.
+            with deadline(3 * spec.timeout + 120, label):
+                run |= {"ok": True, "metrics": run_once(spec)}
         except Exception as exc:
             traceback.print_exc()
             print(f"  FAILED: {exc}", flush=True)
