@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from workq_entrypoints.client import create_user
-from workq_entrypoints.stack import Stack
 
 from workq_core import RetryPolicy, hookimpl
 from workq_core.auth import start_auth_service
 from workq_core.executor.service import start_executor
 from workq_core.jobs_service import start_jobs_service
 from workq_core.runtime import Runtime, bootstrap
+from workq_entrypoints.client import create_user
+from workq_entrypoints.stack import Stack
 
 PASSWORD = "S3cret!pass-for-cli"
 

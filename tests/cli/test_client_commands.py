@@ -7,9 +7,8 @@ import socket
 import stat
 from pathlib import Path
 
-from workq_entrypoints.stack import Stack
-
 from tests.cli.conftest import PASSWORD, Cli
+from workq_entrypoints.stack import Stack
 
 
 def free_port() -> int:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from workq_fibonacci import FibonacciJob
-from workq_memory_dedup import MemoryDedupStore
 
 from workq_core import JobContext
+from workq_fibonacci import FibonacciJob
+from workq_memory_dedup import MemoryDedupStore
 
 CTX = JobContext(job_id="j", item_index=0, attempt=1, idempotency_key="k")
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from workq_fibonacci import FibonacciJob
 
 from workq_core import InvalidPayload
 from workq_core.validation import validate_items
+from workq_fibonacci import FibonacciJob
 
 JOB = FibonacciJob()
 

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from workq_entrypoints.client import GraphQLClient, create_user, login
 
 pytestmark = pytest.mark.e2e

@@ -9,10 +9,10 @@ import sys
 import time
 
 import pytest
-from workq_pulsar.broker_process import free_port, port_open
 
 from tests.auth.conftest import Client
 from tests.jobs_service.conftest import EXECUTE
+from workq_pulsar.broker_process import free_port, port_open
 
 
 @pytest.mark.e2e

@@ -17,13 +17,13 @@ import uuid
 from typing import Any
 
 import pytest
-from workq_entrypoints.stack import start_stack
 
 from tests.auth.conftest import Client, create_user, login
 from tests.jobs_service.conftest import stack_env, submit
 from workq_core import PluginError, RetryPolicy, hookimpl
 from workq_core.lifecycle import LIFECYCLE_HOOKS
 from workq_core.runtime import bootstrap
+from workq_entrypoints.stack import start_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("database_url", ["postgres"], indirect=True)]
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+
 from workq_pulsar import PulsarSettings, PulsarTransport
 from workq_pulsar.broker_process import BrokerProcess
 

@@ -6,9 +6,8 @@ import json
 import sys
 import time
 
-from workq_pulsar import PulsarSettings, PulsarTransport
-
 from workq_core import TransportError
+from workq_pulsar import PulsarSettings, PulsarTransport
 
 
 def main(url: str, job_type: str, shim: str, seconds: str) -> None:

@@ -8,11 +8,10 @@ import subprocess
 import sys
 
 import workq_pulsar
-from workq_pulsar import EmbeddedBroker
-from workq_pulsar.broker_process import port_open
-
 from workq_core import OutgoingMessage
 from workq_core.runtime import bootstrap
+from workq_pulsar import EmbeddedBroker
+from workq_pulsar.broker_process import port_open
 
 ATTACH = """
 import json, sys, time

@@ -6,9 +6,8 @@ import threading
 import time
 from collections import Counter
 
-from workq_pulsar.receiver import PulsarDelivery
-
 from workq_core import Delivery, OutgoingMessage, Receiver
+from workq_pulsar.receiver import PulsarDelivery
 
 
 def drain(receiver: Receiver, expected: int, timeout_s: float = 10.0) -> list[Delivery]:

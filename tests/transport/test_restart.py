@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from workq_pulsar.broker_process import BrokerProcess
 
 from workq_core import OutgoingMessage, TransportError
+from workq_pulsar.broker_process import BrokerProcess
 
 
 def test_broker_kill_and_restart_keeps_messages_and_resumes(tmp_path, make_transport, job_type):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-import workq_pulsar
-from workq_pulsar.topics import TopicNames, topic_local_name
 
+import workq_pulsar
 from workq_core import ConfigError
 from workq_core.runtime import bootstrap
+from workq_pulsar.topics import TopicNames, topic_local_name
 
 
 def pulsar_section(env: dict[str, str]):
