@@ -45,7 +45,7 @@ class PulsarReceiver:
 
     def receive(self, timeout_s: float) -> PulsarDelivery | None:
         try:
-            message = self._consumer.receive(max(1, int(timeout_s * 1000)))
+            message = self._consumer.receive(max(0, int(timeout_s * 1000)))  # 0: only if queued
         except pulsar.Timeout:
             return None
         except pulsar.PulsarException as exc:

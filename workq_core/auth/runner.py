@@ -14,7 +14,7 @@ from workq_core.auth.ratelimit import LoginLimiter
 from workq_core.auth.resolvers import RESOLVERS
 from workq_core.auth.service import AuthService
 from workq_core.auth.users import UserStore
-from workq_core.db import connect, migrate
+from workq_core.db import connect, is_postgres, migrate
 from workq_core.rpc.server import AuthServicer, start_grpc_server
 from workq_core.runtime import Runtime
 from workq_core.web import CloseDatabase, HttpServer, create_app, load_schema
@@ -105,12 +105,14 @@ def start_auth_service(
 
 
 def _release(db: peewee.Database) -> None:
-    if not db.is_closed():
+    """Return a pooled PostgreSQL connection; a SQLite one stays with its long-lived thread."""
+    if is_postgres(db) and not db.is_closed():
         db.close()
 
 
 def _close(db: peewee.Database) -> None:
-    _release(db)
+    if not db.is_closed():
+        db.close()
     close_all = getattr(db, "close_all", None)
     if close_all is not None:
         close_all()

@@ -13,7 +13,7 @@ from workq_core.types import Delivery, Receiver
 logger = logging.getLogger(__name__)
 
 RECEIVE_TIMEOUT_S = 0.5
-TOP_UP_TIMEOUT_S = 0.001
+TOP_UP_TIMEOUT_S = 0.0  # take what is already prefetched; never wait to fill a batch
 BATCH_WALL_S = 0.25
 
 

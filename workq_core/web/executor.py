@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import falcon
 from graphql import (
+    DocumentNode,
     GraphQLError,
     GraphQLSchema,
     GraphQLSyntaxError,
@@ -48,6 +50,46 @@ class GraphQLRequest:
         return cls(query, variables, operation_name)
 
 
+class _Rejected(Exception):
+    """A document that failed parsing, limits or validation; ``errors`` is the response."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__("rejected")
+        self.errors = errors
+
+
+@lru_cache(maxsize=512)
+def _checked_document(
+    schema: GraphQLSchema,
+    query: str,
+    introspection: bool,
+    max_tokens: int,
+    max_depth: int,
+    max_aliases: int,
+) -> DocumentNode:
+    """Parse, limit-check and validate a document once; clients repeat the same few.
+
+    Only documents that pass are cached (a raised exception is not), so a
+    stream of distinct bad documents cannot evict the good ones for long, and
+    parsing plus validation drop out of the per-request cost.
+    """
+    try:
+        document = parse(query, max_tokens=max_tokens)
+    except GraphQLSyntaxError as exc:
+        raise _Rejected([request_error(exc.message, "GRAPHQL_PARSE_FAILED")]) from None
+    try:
+        check_limits(document, max_depth=max_depth, max_aliases=max_aliases)
+    except LimitExceeded as exc:
+        raise _Rejected([request_error(str(exc), "GRAPHQL_VALIDATION_FAILED")]) from None
+    rules = list(specified_rules)
+    if not introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    errors = validate(schema, document, rules, max_errors=20, hide_suggestions=True)
+    if errors:
+        raise _Rejected([_validation(e) for e in errors])
+    return document
+
+
 def run_graphql(
     schema: GraphQLSchema,
     request: GraphQLRequest,
@@ -58,19 +100,16 @@ def run_graphql(
 ) -> tuple[str, dict[str, Any]]:
     """``(http status, body)``; with ``refuse_mutations`` only queries run, else it is raised."""
     try:
-        document = parse(request.query, max_tokens=limits.max_tokens)
-    except GraphQLSyntaxError as exc:
-        return falcon.HTTP_400, {"errors": [request_error(exc.message, "GRAPHQL_PARSE_FAILED")]}
-    try:
-        check_limits(document, max_depth=limits.max_depth, max_aliases=limits.max_aliases)
-    except LimitExceeded as exc:
-        return falcon.HTTP_400, {"errors": [request_error(str(exc), "GRAPHQL_VALIDATION_FAILED")]}
-    rules = list(specified_rules)
-    if not limits.introspection:
-        rules.append(NoSchemaIntrospectionCustomRule)
-    errors = validate(schema, document, rules, max_errors=20, hide_suggestions=True)
-    if errors:
-        return falcon.HTTP_400, {"errors": [_validation(e) for e in errors]}
+        document = _checked_document(
+            schema,
+            request.query,
+            limits.introspection,
+            limits.max_tokens,
+            limits.max_depth,
+            limits.max_aliases,
+        )
+    except _Rejected as rejected:
+        return falcon.HTTP_400, {"errors": rejected.errors}
     operation = get_operation_ast(document, request.operation_name)
     if operation is None:
         return falcon.HTTP_400, {
