@@ -20,6 +20,7 @@ __all__ = [
 #: name -> ("module:Class", packages the adapter needs importable)
 REGISTRY: dict[str, tuple[str, tuple[str, ...]]] = {
     "workq": ("bench.systems.workq_sys:WorkqSystem", ("workq_core",)),
+    "workq-pg": ("bench.systems.workq_sys:WorkqPostgresSystem", ("workq_core", "psycopg2")),
     "celery": ("bench.systems.celery_sys:CelerySystem", ("celery",)),
     "dramatiq": ("bench.systems.dramatiq_sys:DramatiqSystem", ("dramatiq", "pika")),
     "rq-simple": ("bench.systems.rq_sys:RqSimpleSystem", ("rq", "redis")),
@@ -28,7 +29,7 @@ REGISTRY: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 #: What ``--systems`` means by default: Workq and its peers (``pipe`` is a floor, on request).
-DEFAULT_SYSTEMS = ("workq", "celery", "dramatiq", "rq-simple", "rq-fork")
+DEFAULT_SYSTEMS = ("workq", "workq-pg", "celery", "dramatiq", "rq-simple", "rq-fork")
 
 
 def unavailable_reason(name: str) -> str | None:

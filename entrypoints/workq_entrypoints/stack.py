@@ -62,18 +62,28 @@ class Stack:
         self.auth.stop()
 
 
-def start_stack(runtime: Runtime, spawn_args: dict[str, Any] | None = None) -> Stack:
-    """Start auth, jobs (pointed at this auth's gRPC port) and the executor; all or nothing."""
-    auth = start_auth_service(runtime)
+def start_stack(
+    runtime: Runtime,
+    spawn_args: dict[str, Any] | None = None,
+    *,
+    with_executor: bool = True,
+    free_ports: bool = False,
+) -> Stack:
+    """Start auth, jobs (pointed at this auth's gRPC port) and the executor; all or nothing.
+
+    ``free_ports`` binds every server to a free port (tests, benchmarks) instead
+    of the configured ones; the handles report which.
+    """
+    port = 0 if free_ports else None
+    auth = start_auth_service(runtime, port=port, grpc_port=port)
     started: list[Any] = [auth]
     try:
         grpc = f"{runtime.settings.auth.host}:{auth.grpc_port}"
-        runtime = Runtime(
-            runtime.settings.replace("jobs", auth_grpc=grpc), runtime.pm, runtime.catalog
-        )
-        jobs = start_jobs_service(runtime)
+        settings = runtime.settings.replace("jobs", auth_grpc=grpc)
+        runtime = Runtime(settings, runtime.pm, runtime.catalog)
+        jobs = start_jobs_service(runtime, port=port)
         started.append(jobs)
-        executor = start_executor(runtime, spawn_args=spawn_args)
+        executor = start_executor(runtime, spawn_args=spawn_args) if with_executor else None
     except BaseException:
         for handle in reversed(started):
             handle.stop()

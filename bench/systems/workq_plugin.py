@@ -1,0 +1,35 @@
+"""The benchmark's job type for Workq, registered in code by the bench server and workers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.workload import KINDS, run_job
+from workq_core import JobContext, Registry, hookimpl
+
+NAME = "Bench"
+
+
+class BenchJob:
+    """Runs ``bench.workload.run_job`` (no-op or Fibonacci(1000)), which records to the sink."""
+
+    name = NAME
+    description = "A benchmark job: no-op or Fibonacci(1000), recorded in the bench sink."
+    input_schema = {
+        "type": "object",
+        "properties": {"kind": {"enum": list(KINDS)}, "id": {"type": "string"}},
+        "required": ["kind", "id"],
+        "additionalProperties": False,
+    }
+
+    def run(self, data: dict[str, Any], ctx: JobContext) -> dict[str, str]:
+        return {"value": run_job(data["kind"], data["id"])}
+
+
+class BenchPlugin:
+    @hookimpl
+    def workq_register_job_types(self, registry: Registry[Any]) -> None:
+        registry.add(NAME, BenchJob())
+
+
+PLUGINS = [("bench", BenchPlugin())]

@@ -1,0 +1,151 @@
+"""Workq: jobs submitted through its GraphQL API, executors consuming from pulsar-lite.
+
+Two configurations: ``workq`` (SQLite, the embedded default) and ``workq-pg``
+(PostgreSQL at 127.0.0.1:5432, a database made per run). Each run starts a
+pulsar-lite broker, an auth service process, a jobs service process (with
+its outbox relay) and N ``workq executor`` processes (one process each,
+2 threads).
+
+Choices, and why:
+
+- Everything goes through the product's front door: a user logs in, then
+  ``enqueue_bulk`` is one ``executeJob`` with all items (Workq's bulk API) and
+  ``enqueue_one`` one ``executeJob`` per job, over HTTP with the JWT checked
+  over gRPC. The peers enqueue in-process; this path costs Workq more.
+- At-least-once and more, as shipped: every item is validated, committed with
+  an outbox row before the answer, published by the relay, its attempt counted
+  in the database before it runs, its result stored, and the message
+  acknowledged only after the commit. Dedup store ``memory`` (the default).
+- The job type is registered in code by the bench processes
+  (``bench.systems.workq_plugin``), exactly like an installed plugin's.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from importlib.metadata import version
+from pathlib import Path
+
+import psycopg2
+
+from bench.procs import ProcessGroup
+from bench.systems.base import Job, RunContext
+from bench.systems.workq_plugin import NAME
+from workq_entrypoints.client import GraphQLClient, create_user, login
+from workq_pulsar.broker_process import BrokerProcess
+
+PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+SUBMIT = (
+    """mutation Submit($input: ExecuteJobInput!) { executeJob(executeJobInput: $input) { id } }"""
+)
+THREADS = "2"
+
+
+class WorkqSystem:
+    name = "workq"
+    postgres = False
+
+    def setup(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+        self.dir = Path(tempfile.mkdtemp(prefix=f"workq-bench-{ctx.run_id}-"))
+        self.group = ProcessGroup(ctx.sink_dir)
+        self.servers = ProcessGroup(self.dir)
+        self.broker = BrokerProcess(self.dir / "broker")
+        self.broker.start()
+        self.db_name = f"workq_bench_{ctx.run_id}".replace("-", "_").lower()
+        self.env = self._env()
+        auth = self._serve("auth", self.env)
+        jobs = self._serve("jobs", {**self.env, "WORKQ_JOBS_AUTH_GRPC": auth["grpc"]})
+        email, password = f"bench-{ctx.run_id}@example.com", secrets.token_urlsafe(12)
+        create_user(auth["url"], email, password)
+        self.client = GraphQLClient(jobs["url"], login(auth["url"], email, password), 600)
+
+    def _serve(self, role: str, env: dict[str, str]) -> dict[str, str]:
+        """Start one service process and wait until it says what it serves."""
+        ready = self.dir / f"{role}.json"
+        cmd = [sys.executable, "-m", "bench.systems.workq_procs", role, str(ready)]
+        self.servers.spawn(cmd, env)
+        return _wait_for_file(ready, self.ctx.timeout)
+
+    def _env(self) -> dict[str, str]:
+        env = self.ctx.worker_env()
+        env = {k: v for k, v in env.items() if not k.startswith("WORKQ_")}
+        if self.postgres:
+            _admin(f'CREATE DATABASE "{self.db_name}"')
+            env["DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{self.db_name}"
+        else:
+            env["DATABASE_URL"] = f"sqlite:///{self.dir / 'workq.db'}"
+        env.update(
+            {
+                "PULSAR_SERVICE_URL": self.broker.url,
+                "WORKQ_PULSAR_LITE_SHIM": "true",
+                "WORKQ_CORE_DATA_DIR": str(self.dir),
+                "WORKQ_CORE_LOCAL": "true",
+                "WORKQ_CORE_LOG_LEVEL": "WARNING",
+                "WORKQ_AUTH_BCRYPT_COST": "4",
+                "WORKQ_EXECUTOR_THREADS": THREADS,
+                "WORKQ_EXECUTOR_RELAY": "false",
+                "WORKQ_CORE_DISABLE_PLUGINS": "fibonacci",
+            }
+        )
+        return env
+
+    def start_workers(self, n: int) -> Sequence[int]:
+        cmd = [sys.executable, "-m", "bench.systems.workq_procs", "worker"]
+        return [self.group.spawn(cmd, self.env) for _ in range(n)]
+
+    def enqueue_bulk(self, jobs: Sequence[Job]) -> None:
+        data = [{"kind": job.kind, "id": job.id} for job in jobs]
+        self.client.execute(SUBMIT, {"input": {"name": NAME, "data": data}})
+
+    def enqueue_one(self, job: Job) -> None:
+        data = {"kind": job.kind, "id": job.id}
+        self.client.execute(SUBMIT, {"input": {"name": NAME, "data": data}})
+
+    def stop_workers(self) -> None:
+        self.group.stop()
+
+    def teardown(self) -> None:
+        try:
+            self.servers.stop()
+        finally:
+            self.broker.stop()
+            if self.postgres:
+                _admin(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
+
+    def versions(self) -> dict[str, str]:
+        packages = ("workq-server", "pulsar-client", "pulsar-lite", "peewee")
+        found = {p: version(p) for p in packages}
+        if self.postgres:
+            found["psycopg2-binary"] = version("psycopg2-binary")
+        return found
+
+
+class WorkqPostgresSystem(WorkqSystem):
+    name = "workq-pg"
+    postgres = True
+
+
+def _admin(sql: str) -> None:
+    conn = psycopg2.connect(PG_ADMIN)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+    finally:
+        conn.close()
+
+
+def _wait_for_file(path: Path, timeout: float) -> dict[str, str]:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the Workq server did not start within {timeout}s")
+        time.sleep(0.05)
+    time.sleep(0.05)
+    return json.loads(path.read_text())
