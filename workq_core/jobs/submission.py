@@ -9,6 +9,7 @@ from typing import Any
 
 import peewee
 
+from workq_core.db import is_postgres
 from workq_core.errors import InvalidPayload
 from workq_core.jobs.sql import now_ms, rows, run, write_transaction
 from workq_core.jobs.states import QUEUED
@@ -63,18 +64,7 @@ def _insert(
         " VALUES (?, ?, ?, ?, ?, ?)",
         (job_id, user_id, job_type, len(items), idempotency_key, now),
     )
-    for start in range(0, len(items), INSERT_CHUNK):
-        chunk = items[start : start + INSERT_CHUNK]
-        values = ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(chunk))
-        params: list[Any] = []
-        for offset, item in enumerate(chunk):
-            params += [job_id, start + offset, _dumps(item), QUEUED, max_attempts, now]
-        run(
-            db,
-            "INSERT INTO items (job_id, idx, data, status, max_attempts, updated_at) VALUES "  # noqa: S608
-            + values,  # placeholders only
-            params,
-        )
+    _insert_items(db, job_id, [_dumps(item) for item in items], max_attempts, now)
     run(
         db,
         "INSERT INTO outbox (job_id, item_id, job_type, due_at, created_at)"
@@ -82,6 +72,39 @@ def _insert(
         (job_id, job_type, now, now),
     )
     return job_id
+
+
+_ITEMS_FROM_ARRAYS = (
+    "INSERT INTO items (job_id, idx, data, status, max_attempts, updated_at)"
+    " SELECT ?, t.idx, t.data, ?, ?, ? FROM unnest(?::int[], ?::text[]) AS t(idx, data)"
+)
+
+
+def _insert_items(
+    db: peewee.Database, job_id: str, data: list[str], max_attempts: int, now: int
+) -> None:
+    """All items in as few statements as the engine allows.
+
+    PostgreSQL takes the whole job as two arrays in one statement (several
+    times faster than multi-row VALUES for 10,000 items); SQLite, which has
+    no arrays, takes multi-row VALUES in chunks under its variable limit.
+    """
+    if is_postgres(db):
+        params = (job_id, QUEUED, max_attempts, now, list(range(len(data))), data)
+        run(db, _ITEMS_FROM_ARRAYS, params)
+        return
+    for start in range(0, len(data), INSERT_CHUNK):
+        chunk = data[start : start + INSERT_CHUNK]
+        values = ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(chunk))
+        params_: list[Any] = []
+        for offset, text in enumerate(chunk):
+            params_ += [job_id, start + offset, text, QUEUED, max_attempts, now]
+        run(
+            db,
+            "INSERT INTO items (job_id, idx, data, status, max_attempts, updated_at) VALUES "  # noqa: S608
+            + values,  # placeholders only
+            params_,
+        )
 
 
 def _find_by_key(db: peewee.Database, user_id: int, key: str) -> dict[str, Any] | None:
