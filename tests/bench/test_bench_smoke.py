@@ -53,7 +53,8 @@ def _runnable(systems: list[str]) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "system", _runnable(["pipe", "celery", "dramatiq", "rq-simple", "rq-fork"])
+    "system",
+    _runnable(["pipe", "workq", "workq-pg", "celery", "dramatiq", "rq-simple", "rq-fork"]),
 )
 def test_runner_measures_a_tiny_run(
     system: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
