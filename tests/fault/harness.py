@@ -1,0 +1,458 @@
+"""A real Workq stack in subprocesses, fault injection on it, and the history checker.
+
+Processes: ``workq auth``, ``workq jobs`` and several ``workq executor`` run
+from a throwaway virtualenv that has the FaultProbe plugin installed, against
+a fresh PostgreSQL database and a pulsar-lite broker on loopback ports; each
+writes its log to a file. The history is what ``executeJob`` accepted (kept
+here) and the ``fault_effects`` table the plugin writes, outside the
+executor's own bookkeeping; ``check`` compares both with the items table and
+the dead-letter topic after a drain.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+
+from tests.conftest import PG_ADMIN_DSN
+from workq_entrypoints.client import GraphQLClient, create_user, login
+from workq_pulsar.broker_process import BrokerProcess, port_open
+
+JOB_TYPE = "FaultProbe"
+MAX_ATTEMPTS = 3  # FaultProbeJob.retry.max_attempts
+FINAL = ("completed", "dead", "cancelled")
+EXECUTE = "mutation ($input: ExecuteJobInput!) { executeJob(executeJobInput: $input) { id size } }"
+EFFECTS_TABLE = (
+    "CREATE TABLE fault_effects (id BIGSERIAL PRIMARY KEY, job_id TEXT NOT NULL,"
+    " idx INTEGER NOT NULL, attempt INTEGER NOT NULL, pid INTEGER NOT NULL,"
+    " kind TEXT NOT NULL, at_ms BIGINT NOT NULL)"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(predicate: Any, timeout_s: float, what: str, every_s: float = 0.1) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {timeout_s}s")
+        time.sleep(every_s)
+
+
+@dataclass
+class Submission:
+    job_id: str
+    size: int
+    poison: frozenset[int]
+
+
+@dataclass
+class Proc:
+    """One service process and the file its output goes to."""
+
+    kind: str
+    popen: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def tail(self, lines: int = 12) -> str:
+        text = self.log.read_text(errors="replace").splitlines()[-lines:]
+        return f"--- {self.kind} {self.pid} ({self.log.name}):\n" + "\n".join(
+            line[:300] for line in text
+        )
+
+
+@dataclass
+class Stack:
+    """Broker, database, auth, jobs and executors of one scenario; faults are methods."""
+
+    python: str
+    root: Path
+    db_name: str = field(default_factory=lambda: f"workq_fault_{secrets.token_hex(5)}")
+    broker: BrokerProcess | None = None
+    auth: Proc | None = None
+    jobs: Proc | None = None
+    executors: list[Proc] = field(default_factory=list)
+    faulted_pids: set[int] = field(default_factory=set)
+    submissions: list[Submission] = field(default_factory=list)
+    ports: dict[str, int] = field(default_factory=dict)
+    token: str = ""
+    _logs: int = 0
+
+    # ---- lifecycle -------------------------------------------------------
+
+    @property
+    def dsn(self) -> str:
+        return f"host=127.0.0.1 port=5432 user=postgres dbname={self.db_name}"
+
+    @property
+    def jobs_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['jobs']}/graphql"
+
+    @property
+    def auth_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['auth']}/graphql"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        base = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("WORKQ_", "JWT_", "PULSAR_", "FAULT_"))
+            and k not in ("PORT", "DATABASE_URL")
+        }
+        base.update(
+            DATABASE_URL=f"postgresql://postgres@127.0.0.1:5432/{self.db_name}",
+            PULSAR_SERVICE_URL=self.broker.url if self.broker else "",
+            JWT_SECRET=self.jwt_secret,
+            FAULT_EFFECTS_DSN=self.dsn,
+            WORKQ_CORE_DATA_DIR=str(self.root / "data"),
+            WORKQ_PULSAR_LITE_SHIM="true",
+            WORKQ_PULSAR_NAMESPACE=self.namespace,
+            WORKQ_PULSAR_NACK_DELAY_MS="100",
+            WORKQ_EXECUTOR_LEASE_S="2",
+            WORKQ_EXECUTOR_REDELIVER_AFTER_S="3",
+            WORKQ_EXECUTOR_BASE_DELAY_MS="50",
+            WORKQ_EXECUTOR_MAX_DELAY_MS="200",
+            WORKQ_EXECUTOR_DEDUP_STORE="sql",
+            WORKQ_EXECUTOR_SHUTDOWN_GRACE_S="10",
+            WORKQ_AUTH_BCRYPT_COST="4",
+        )
+        base.update(extra)
+        return base
+
+    def start(self, executors: int = 3) -> Stack:
+        self.jwt_secret = secrets.token_urlsafe(48)
+        self.namespace = f"f{secrets.token_hex(6)}"
+        (self.root / "data").mkdir(parents=True, exist_ok=True)
+        self._create_database()
+        self.broker = BrokerProcess(self.root / "broker")
+        self.broker.start()
+        self.ports = {"auth": free_port(), "grpc": free_port(), "jobs": free_port()}
+        self.start_auth()
+        self.start_jobs()
+        for _ in range(executors):
+            self.start_executor()
+        self._login()
+        self.wait_executors_ready(executors)
+        return self
+
+    def _create_database(self) -> None:
+        admin = psycopg2.connect(PG_ADMIN_DSN)
+        admin.autocommit = True
+        with admin.cursor() as cur:
+            cur.execute(f'CREATE DATABASE "{self.db_name}"')
+        admin.close()
+        self.sql(EFFECTS_TABLE)
+
+    def _spawn(self, kind: str, args: list[str], **env: str) -> Proc:
+        self._logs += 1
+        log = self.root / f"{self._logs:03d}-{kind}.log"
+        with open(log, "wb") as sink:
+            popen = subprocess.Popen(
+                [self.python, "-m", "workq_entrypoints", kind, "--log-format", "json", *args],
+                env=self.env(**env),
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+            )
+        return Proc(kind, popen, log)
+
+    def start_auth(self) -> Proc:
+        args = ["--port", str(self.ports["auth"]), "--grpc-port", str(self.ports["grpc"])]
+        self.auth = self._spawn("auth", args)
+        self._wait_port(self.auth, self.ports["auth"])
+        self._wait_port(self.auth, self.ports["grpc"])
+        return self.auth
+
+    def start_jobs(self, **env: str) -> Proc:
+        args = ["--port", str(self.ports["jobs"])]
+        args += ["--auth-grpc", f"127.0.0.1:{self.ports['grpc']}"]
+        self.jobs = self._spawn("jobs", args, **env)
+        self._wait_port(self.jobs, self.ports["jobs"])
+        return self.jobs
+
+    def start_executor(self, threads: int = 4, **env: str) -> Proc:
+        proc = self._spawn("executor", ["--threads", str(threads)], **env)
+        self.executors.append(proc)
+        return proc
+
+    def wait_executors_ready(self, count: int) -> None:
+        """Until ``count`` executors have written a heartbeat in the last few seconds."""
+        live = "SELECT count(*) FROM executors WHERE heartbeat_at > %s"
+        wait_until(
+            lambda: self.sql(live, (int(time.time() * 1000) - 4000,))[0][0] >= count,
+            30,
+            f"{count} executors ready",
+        )
+
+    def _wait_port(self, proc: Proc, port: int) -> None:
+        def ready() -> bool:
+            assert proc.alive(), f"{proc.kind} exited early\n{proc.tail()}"
+            return port_open(port)
+
+        wait_until(ready, 30, f"{proc.kind} listening on {port}")
+
+    def _login(self) -> None:
+        email, password = f"{secrets.token_hex(6)}@example.com", "S3cret!pass-fault"
+        create_user(self.auth_url, email, password)
+        self.token = login(self.auth_url, email, password)
+
+    def stop(self) -> None:
+        procs = [p for p in (*self.executors, self.jobs, self.auth) if p is not None]
+        for proc in procs:
+            if proc.alive():
+                proc.popen.send_signal(signal.SIGCONT)
+                proc.popen.terminate()
+        for proc in procs:
+            try:
+                proc.popen.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.popen.kill()
+                proc.popen.wait()
+        if self.broker is not None:
+            self.broker.stop()
+        admin = psycopg2.connect(PG_ADMIN_DSN)
+        admin.autocommit = True
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
+        admin.close()
+
+    def tails(self) -> str:
+        procs = [p for p in (self.auth, self.jobs, *self.executors) if p is not None]
+        return "\n".join(p.tail() for p in procs)
+
+    # ---- faults ------------------------------------------------------------
+
+    def kill(self, proc: Proc, signum: int = signal.SIGKILL) -> None:
+        self.faulted_pids.add(proc.pid)
+        proc.popen.send_signal(signum)
+        if signum == signal.SIGKILL:
+            proc.popen.wait(10)
+
+    def pause(self, proc: Proc) -> None:
+        self.faulted_pids.add(proc.pid)
+        proc.popen.send_signal(signal.SIGSTOP)
+
+    def resume(self, proc: Proc) -> None:
+        proc.popen.send_signal(signal.SIGCONT)
+
+    def live_executors(self) -> list[Proc]:
+        return [p for p in self.executors if p.alive()]
+
+    # ---- client and database -----------------------------------------------
+
+    def client(self, token: str | None = None) -> GraphQLClient:
+        return GraphQLClient(self.jobs_url, token=token or self.token, timeout_s=60)
+
+    def submit(
+        self,
+        size: int,
+        poison_every: int = 0,
+        sleep_ms: int = 0,
+        idempotency_key: str | None = None,
+        retry: bool = False,
+    ) -> Submission:
+        """``executeJob`` over HTTP; what it accepted joins the history (a retry only once)."""
+        poison = frozenset(range(3, size, poison_every)) if poison_every else frozenset()
+        items = []
+        for n in range(size):
+            item: dict[str, Any] = {"key": str(n)}
+            if n in poison:
+                item["poison"] = True
+            if sleep_ms:
+                item["sleep_ms"] = sleep_ms
+            items.append(item)
+        job_input = {"name": JOB_TYPE, "data": items, "idempotencyKey": idempotency_key}
+        job = self.client().execute(EXECUTE, {"input": job_input})["executeJob"]
+        assert job["size"] == size, job
+        submission = Submission(job["id"], size, poison)
+        known = [s for s in self.submissions if s.job_id == submission.job_id]
+        if not (retry and known):
+            self.submissions.append(submission)
+        return submission
+
+    def sql(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        conn = psycopg2.connect(self.dsn, connect_timeout=5)
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                cur.execute(query, params)
+                return cur.fetchall() if cur.description else []
+        finally:
+            conn.close()
+
+    def counts(self) -> Counter[str]:
+        return Counter(dict(self.sql("SELECT status, count(*) FROM items GROUP BY status")))
+
+    def effects_count(self) -> int:
+        return int(self.sql("SELECT count(*) FROM fault_effects")[0][0])
+
+    def drain(self, timeout_s: float) -> None:
+        """Wait until every submitted item is final; fail with the counts and logs if not."""
+        expected = sum(s.size for s in self.submissions)
+
+        def drained() -> bool:
+            counts = self.counts()
+            return sum(counts[s] for s in FINAL) >= expected and sum(counts.values()) >= expected
+
+        try:
+            wait_until(drained, timeout_s, "drain", every_s=0.25)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; items {dict(self.counts())}\n{self.tails()}") from None
+
+    def dead_letters(self) -> list[dict[str, str]]:
+        """Read (and acknowledge) everything in the job type's dead-letter topic."""
+        from workq_core.runtime import bootstrap
+
+        env = {k: v for k, v in self.env().items() if k.startswith(("WORKQ_", "PULSAR_"))}
+        transport = bootstrap(env=env).transport()
+        try:
+            receiver = transport.subscribe_dead_letters([JOB_TYPE])
+            found: list[dict[str, str]] = []
+            quiet_until = time.monotonic() + 3.0
+            while time.monotonic() < quiet_until:
+                delivery = receiver.receive(0.5)
+                if delivery is None:
+                    continue
+                found.append(dict(delivery.properties))
+                receiver.ack(delivery)
+                quiet_until = time.monotonic() + 2.0
+            return found
+        finally:
+            transport.close()
+
+
+@dataclass
+class Report:
+    """What the checker found; ``ok`` when lost, duplicated, unexpected and DLQ are all empty."""
+
+    items: int = 0
+    effects: int = 0
+    lost: list[str] = field(default_factory=list)
+    duplicated: list[str] = field(default_factory=list)
+    unexpected: list[str] = field(default_factory=list)
+    dead_letter: list[str] = field(default_factory=list)
+    re_executed: int = 0  # runs repeated because their executor was killed or paused mid-attempt
+    max_attempts_seen: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not (self.lost or self.duplicated or self.unexpected or self.dead_letter)
+
+    def describe(self) -> str:
+        parts = [f"{self.items} items, {self.effects} side effects, {self.re_executed} re-executed"]
+        for name in ("lost", "duplicated", "unexpected", "dead_letter"):
+            found = getattr(self, name)
+            if found:
+                parts.append(f"{name} ({len(found)}): {found[:10]}")
+        return "; ".join(parts)
+
+
+def check(stack: Stack) -> Report:
+    """Compare the accepted submissions with items, side effects and dead letters."""
+    report = Report()
+    submitted = {s.job_id: s for s in stack.submissions}
+    items = {
+        (job_id, idx): (status, attempts, max_attempts)
+        for job_id, idx, status, attempts, max_attempts in stack.sql(
+            "SELECT job_id, idx, status, attempts, max_attempts FROM items"
+        )
+    }
+    effects: dict[tuple[str, int], list[tuple[int, int, str]]] = defaultdict(list)
+    for job_id, idx, attempt, pid, kind in stack.sql(
+        "SELECT job_id, idx, attempt, pid, kind FROM fault_effects ORDER BY id"
+    ):
+        effects[(job_id, idx)].append((attempt, pid, kind))
+    report.items, report.effects = len(items), sum(len(v) for v in effects.values())
+    for job_id, idx in set(items) | set(effects):
+        if job_id not in submitted or idx >= submitted[job_id].size:
+            report.unexpected.append(f"{job_id}:{idx}")
+    for sub in stack.submissions:
+        for idx in range(sub.size):
+            _check_item(report, stack, sub, idx, items.get((sub.job_id, idx)), effects)
+    _check_dead_letters(report, stack, items)
+    return report
+
+
+def _check_item(
+    report: Report,
+    stack: Stack,
+    sub: Submission,
+    idx: int,
+    item: tuple[str, int, int] | None,
+    effects: dict[tuple[str, int], list[tuple[int, int, str]]],
+) -> None:
+    key = f"{sub.job_id}:{idx}"
+    if item is None or item[0] not in ("completed", "dead"):
+        report.lost.append(f"{key} ({item[0] if item else 'missing'})")
+        return
+    status, attempts, max_attempts = item
+    report.max_attempts_seen = max(report.max_attempts_seen, attempts)
+    runs = effects.get((sub.job_id, idx), [])
+    per_attempt = Counter(attempt for attempt, _pid, _kind in runs)
+    if any(n > 1 for n in per_attempt.values()):
+        report.duplicated.append(f"{key} ran twice in one attempt {dict(per_attempt)}")
+    if idx in sub.poison:
+        if status != "dead" or attempts != max_attempts:
+            report.dead_letter.append(f"{key} poison but {status} after {attempts}/{max_attempts}")
+        if any(kind == "ok" for _a, _p, kind in runs):
+            report.unexpected.append(f"{key} poison item succeeded")
+        return
+    if status != "completed":
+        report.lost.append(f"{key} (dead after {attempts} attempts, not poison)")
+        return
+    oks = [(attempt, pid) for attempt, pid, kind in runs if kind == "ok"]
+    committed = [pid for attempt, pid in oks if attempt == attempts]
+    if len(committed) != 1:
+        report.duplicated.append(f"{key} committed attempt {attempts} has {len(committed)} effects")
+    for attempt, pid in oks:
+        if attempt > attempts:
+            report.duplicated.append(f"{key} ran again (attempt {attempt}) after completing")
+        elif attempt < attempts:
+            if pid in stack.faulted_pids:
+                report.re_executed += 1  # its executor died or paused after the side effect
+            else:
+                report.duplicated.append(
+                    f"{key} attempt {attempt} by healthy pid {pid} succeeded, yet ran again"
+                )
+
+
+def _check_dead_letters(
+    report: Report, stack: Stack, items: dict[tuple[str, int], tuple[str, int, int]]
+) -> None:
+    expected = {(s.job_id, idx) for s in stack.submissions for idx in s.poison}
+    letters = Counter()
+    for props in stack.dead_letters():
+        key = (props.get("job_id", "?"), int(props.get("item_index", "-1")))
+        letters[key] += 1
+        if props.get("attempts") != str(MAX_ATTEMPTS):
+            report.dead_letter.append(f"{key[0]}:{key[1]} dead-lettered at {props.get('attempts')}")
+    for key in expected - set(letters):
+        report.dead_letter.append(f"{key[0]}:{key[1]} poison, never dead-lettered")
+    for key, n in letters.items():
+        if key not in expected:
+            report.dead_letter.append(f"{key[0]}:{key[1]} dead-lettered but not poison")
+        elif n > 1:
+            report.dead_letter.append(f"{key[0]}:{key[1]} dead-lettered {n} times")
