@@ -9,9 +9,9 @@ what is accepted and what a rejection says do not depend on the fast path.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import jsonschema_rs
 from jsonschema import Draft202012Validator
@@ -51,12 +51,16 @@ def _first_error(validator: Draft202012Validator, item: dict[str, Any]) -> Valid
 def _field_path(error: ValidationError) -> str:
     """The failing field, or for a missing/extra property the property's name."""
     path = ".".join(str(p) for p in error.absolute_path)
+    # An error from iter_errors always carries its keyword's value and subschema
+    # (the stubs' Unset is only for hand-built errors).
     if error.validator == "required" and isinstance(error.instance, dict):
-        missing = [k for k in error.validator_value if k not in error.instance]
+        required = cast("list[str]", error.validator_value)
+        missing = [k for k in required if k not in error.instance]
         if missing:
             path = ".".join(filter(None, [path, missing[0]]))
     elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = set(error.schema.get("properties", {}))
+        schema = cast("Mapping[str, Any]", error.schema)
+        allowed = set(schema.get("properties", {}))
         extra = sorted(k for k in error.instance if k not in allowed)
         if extra:
             path = ".".join(filter(None, [path, extra[0]]))
@@ -89,7 +93,8 @@ def _cached_fast_validator(job_type: JobType) -> Any:
 
 def _fast_validator(job_type: JobType) -> Any:
     try:
-        return _cached_fast_validator(job_type)
+        # a protocol type is not known to be Hashable; an unhashable one is handled here
+        return _cached_fast_validator(job_type)  # type: ignore[arg-type]
     except TypeError:  # an unhashable job type object: build each time
         return _compile_fast(job_type.input_schema)
 
@@ -101,6 +106,6 @@ def _cached_validator(job_type: JobType) -> Draft202012Validator:
 
 def _validator(job_type: JobType) -> Draft202012Validator:
     try:
-        return _cached_validator(job_type)
+        return _cached_validator(job_type)  # type: ignore[arg-type]  # as in _fast_validator
     except TypeError:  # an unhashable job type object: build each time
         return Draft202012Validator(job_type.input_schema)

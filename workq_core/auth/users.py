@@ -25,18 +25,22 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-def user_model(db: peewee.Database) -> type[peewee.Model]:
+class UserColumns(peewee.Model):
+    """The columns of ``users``; :func:`user_model` binds a subclass to a database."""
+
+    id = peewee.BigAutoField()
+    email = peewee.CharField(max_length=254)
+    password_hash = peewee.CharField(max_length=100)
+    role = peewee.CharField(max_length=20, default="user")
+    token_version = peewee.IntegerField(default=0)
+    created_at = peewee.DateTimeField(default=_now)
+    updated_at = peewee.DateTimeField(default=_now)
+
+
+def user_model(db: peewee.Database) -> type[UserColumns]:
     """The peewee model of ``users`` bound to ``db`` (one class per database)."""
 
-    class UserRow(peewee.Model):
-        id = peewee.BigAutoField()
-        email = peewee.CharField(max_length=254)
-        password_hash = peewee.CharField(max_length=100)
-        role = peewee.CharField(max_length=20, default="user")
-        token_version = peewee.IntegerField(default=0)
-        created_at = peewee.DateTimeField(default=_now)
-        updated_at = peewee.DateTimeField(default=_now)
-
+    class UserRow(UserColumns):
         class Meta:
             database = db
             table_name = "users"
@@ -93,5 +97,5 @@ class UserStore:
             self.model.update(changes).where(self.model.id == user_id).execute()
 
 
-def _user(row: peewee.Model) -> User:
+def _user(row: UserColumns) -> User:
     return User(id=row.id, email=row.email, role=row.role, token_version=row.token_version)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import zlib
 from collections.abc import Sequence
-from types import ModuleType
+from contextlib import AbstractContextManager
+from types import ModuleType, TracebackType
 
 import peewee
 
@@ -71,7 +72,7 @@ def _applied(db: peewee.Database) -> set[int]:
     return {row[0] for row in db.execute_sql("SELECT version FROM schema_migrations")}
 
 
-def _locked_transaction(db: peewee.Database) -> peewee._transaction:
+def _locked_transaction(db: peewee.Database) -> AbstractContextManager[object]:
     if is_postgres(db):
         txn = db.atomic()
         return _WithLock(txn, db)
@@ -81,7 +82,7 @@ def _locked_transaction(db: peewee.Database) -> peewee._transaction:
 class _WithLock:
     """A transaction that takes the schema advisory lock first (released at commit)."""
 
-    def __init__(self, txn: peewee._transaction, db: peewee.Database) -> None:
+    def __init__(self, txn: peewee._atomic, db: peewee.Database) -> None:
         self.txn = txn
         self.db = db
 
@@ -89,8 +90,13 @@ class _WithLock:
         self.txn.__enter__()
         self.db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_PG_LOCK_KEY,))
 
-    def __exit__(self, *exc: object) -> None:
-        self.txn.__exit__(*exc)
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.txn.__exit__(exc_type, exc, tb)
 
 
 def _check_order(migrations: Sequence[ModuleType]) -> None:

@@ -18,8 +18,10 @@ INVALID_TOKEN = "invalid token"  # noqa: S105 - a message, not a credential
 
 
 class _User(Protocol):
-    id: int
-    email: str
+    @property
+    def id(self) -> int: ...
+    @property
+    def email(self) -> str: ...
 
 
 class AuthServicer(auth_pb2_grpc.AuthServiceServicer):

@@ -15,6 +15,7 @@ from workq_core.errors import (
     JobTypeNotFound,
     RateLimited,
     Unavailable,
+    WorkqError,
 )
 
 logger = logging.getLogger(__name__)
@@ -22,7 +23,7 @@ logger = logging.getLogger(__name__)
 INTERNAL_MESSAGE = "Internal server error."
 UNAVAILABLE_MESSAGE = "A service is unavailable; try again later."
 
-_CODES: tuple[tuple[type[Exception], str], ...] = (
+_CODES: tuple[tuple[type[WorkqError], str], ...] = (
     (AuthError, "UNAUTHENTICATED"),
     (InvalidPayload, "BAD_USER_INPUT"),
     (JobTypeNotFound, "BAD_USER_INPUT"),

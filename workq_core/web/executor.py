@@ -9,6 +9,7 @@ from typing import Any
 import falcon
 from graphql import (
     DocumentNode,
+    ExecutionResult,
     GraphQLError,
     GraphQLSchema,
     GraphQLSyntaxError,
@@ -125,13 +126,15 @@ def run_graphql(
         operation_name=request.operation_name,
         hide_suggestions=True,
     )
+    if not isinstance(result, ExecutionResult):  # resolvers are synchronous: never awaitable
+        raise TypeError(f"GraphQL execution did not complete synchronously: {result!r}")
     body: dict[str, Any] = {}
     if result.errors:
         body["errors"] = [format_error(e) for e in result.errors]
     body["data"] = result.data
     # Only errors before execution (variables that do not coerce) fail the request.
-    rejected = result.data is None and all(e.path is None for e in result.errors or ())
-    status = falcon.HTTP_400 if rejected and result.errors else falcon.HTTP_200
+    before_execution = result.data is None and all(e.path is None for e in result.errors or ())
+    status = falcon.HTTP_400 if before_execution and result.errors else falcon.HTTP_200
     return status, body
 
 

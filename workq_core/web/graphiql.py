@@ -33,4 +33,4 @@ GRAPHIQL_HTML = """<!doctype html>
 
 def wants_html(accept: str | None) -> bool:
     """A browser navigating to the endpoint (not a client asking for JSON)."""
-    return bool(accept) and "text/html" in accept.lower()
+    return accept is not None and "text/html" in accept.lower()
