@@ -12,6 +12,15 @@ from workq_core.rpc import auth_pb2, auth_pb2_grpc
 
 logger = logging.getLogger(__name__)
 
+# gRPC's default reconnect backoff grows to 120 s, so after a long auth outage
+# every caller kept being denied for up to two minutes after the service came
+# back; retrying the connection at most every second bounds that to ~1 s.
+RECONNECT_OPTIONS = [
+    ("grpc.initial_reconnect_backoff_ms", 200),
+    ("grpc.min_reconnect_backoff_ms", 200),
+    ("grpc.max_reconnect_backoff_ms", 1000),
+]
+
 
 @dataclass(frozen=True)
 class AuthenticatedUser:
@@ -33,7 +42,7 @@ class AuthClient:
     def __init__(self, target: str, timeout_s: float = 2.0) -> None:
         self.target = target
         self.timeout_s = timeout_s
-        self._channel = grpc.insecure_channel(target)
+        self._channel = grpc.insecure_channel(target, options=RECONNECT_OPTIONS)
         self._stub = auth_pb2_grpc.AuthServiceStub(self._channel)
 
     def authenticate(self, token: str) -> AuthenticatedUser:
