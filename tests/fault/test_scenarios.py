@@ -196,6 +196,7 @@ def test_sigterm_during_a_job(make_stack, scale):
         proc.popen.send_signal(signal.SIGTERM)
         assert proc.popen.wait(30) == 0, proc.tail()
         stack.start_executor()
+        stack.wait_executors_ready(2)  # a SIGTERM before the handler is installed just kills
     stack.drain(scale["drain_s"])
     assert_history_ok(stack)
 
