@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -30,6 +31,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    code = run(args)
+    if getattr(args, "service", False):
+        exit_now(code)
+    return code
+
+
+def run(args: argparse.Namespace) -> int:
     try:
         return int(args.handler(args) or 0)
     except (ConfigError, PluginError) as exc:
@@ -40,6 +48,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def exit_now(code: int) -> None:
+    """End a service process once it has drained and closed everything itself.
+
+    Interpreter teardown would then run the native Pulsar and gRPC clients'
+    destructors against their still-running internal threads, which sometimes
+    aborts the process (SIGABRT) after a clean shutdown; the exit status must
+    say how the shutdown went, so flush what we wrote and leave directly.
+    """
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

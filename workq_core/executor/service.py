@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -119,6 +120,10 @@ def child_main(spawn_args: dict[str, Any]) -> None:
     db = connect(runtime.settings.database_url)
     handle = _start_worker(runtime, db)
     run_until_signalled(handle)
+    # Drained and closed: skip interpreter teardown, where the native clients'
+    # destructors can abort a process that shut down cleanly (see workq_entrypoints.cli).
+    logging.shutdown()
+    os._exit(0)
 
 
 def run_until_signalled(handle: ExecutorHandle) -> None:

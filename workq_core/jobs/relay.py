@@ -24,7 +24,9 @@ logger = logging.getLogger(__name__)
 
 POLL_S = 0.25
 ERROR_BACKOFF_S = 1.0
-CLAIM_MS = 120_000
+# Long enough for one batch's publish; short, because a relay paused or killed
+# mid-publish holds its rows (and delays their retries) until the claim expires.
+CLAIM_MS = 10_000
 HEARTBEAT_TTL_MS = 15_000
 _ITEM_COLUMNS = "SELECT id, job_id, idx, attempts, last_error FROM items"
 _DUE_SQL = (

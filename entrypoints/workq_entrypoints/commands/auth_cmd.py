@@ -17,7 +17,7 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
     setting_flag(parser, "--host", "auth.host", help="address to bind (default 127.0.0.1)")
     setting_flag(parser, "--port", "auth.port", help="GraphQL HTTP port (default 3000, env PORT)")
     setting_flag(parser, "--grpc-port", "auth.grpc_port", help="gRPC port (default 5000)")
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=run, service=True)
 
 
 def run(args: argparse.Namespace) -> int:

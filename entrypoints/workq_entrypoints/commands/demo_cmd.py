@@ -23,7 +23,7 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
         default=1000,
         help="item i computes Fibonacci(i mod (M+1)) (default 1000)",
     )
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=run, service=True)
 
 
 def run(args: argparse.Namespace) -> int:

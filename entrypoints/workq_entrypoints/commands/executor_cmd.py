@@ -20,7 +20,7 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
         parser, "--threads", "executor.threads", help="threads per process (I/O-bound jobs)"
     )
     setting_flag(parser, "--dedup-store", "executor.dedup_store", help="dedup store name")
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=run, service=True)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -23,7 +23,7 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
         metavar="HOST:PORT",
         help="the auth service's gRPC address (default 127.0.0.1:5000)",
     )
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=run, service=True)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -16,7 +16,7 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
         help="run the whole system locally (SQLite + embedded broker under --data-dir)",
     )
     stack_options(parser)
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=run, service=True)
 
 
 def run(args: argparse.Namespace) -> int:
