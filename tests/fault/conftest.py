@@ -44,7 +44,7 @@ def pg_outage_allowed(config: pytest.Config) -> bool:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     heavy = heavy_selected(config)
-    keep, drop = [], []
+    keep, drop, last = [], [], []
     for item in items:
         if "tests/fault/" not in item.nodeid.replace(os.sep, "/"):
             keep.append(item)
@@ -52,10 +52,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         is_heavy = item.get_closest_marker("heavy") is not None
         needs_pg = item.get_closest_marker("pg_outage") is not None
         wanted = is_heavy == heavy if not needs_pg else pg_outage_allowed(config)
-        (keep if wanted else drop).append(item)
+        (drop if not wanted else last if needs_pg else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
-        items[:] = keep
+    # The outage runs after every other test, so none of them meets a restarting server.
+    items[:] = keep + last
 
 
 def pytest_configure(config: pytest.Config) -> None:
