@@ -14,7 +14,7 @@ from workq_core.auth.ratelimit import LoginLimiter
 from workq_core.auth.resolvers import RESOLVERS
 from workq_core.auth.service import AuthService
 from workq_core.auth.users import UserStore
-from workq_core.db import connect, is_postgres, migrate
+from workq_core.db import close_database, connect, is_postgres, migrate
 from workq_core.rpc.server import AuthServicer, start_grpc_server
 from workq_core.runtime import Runtime
 from workq_core.web import CloseDatabase, HttpServer, create_app, load_schema
@@ -61,7 +61,7 @@ class AuthServiceHandle:
     def stop(self, grace_s: float = 5.0) -> None:
         self.http.stop()
         self.grpc_server.stop(grace_s).wait(grace_s + 1)
-        _close(self.db)
+        close_database(self.db)
         logger.info("auth service stopped")
 
 
@@ -108,11 +108,3 @@ def _release(db: peewee.Database) -> None:
     """Return a pooled PostgreSQL connection; a SQLite one stays with its long-lived thread."""
     if is_postgres(db) and not db.is_closed():
         db.close()
-
-
-def _close(db: peewee.Database) -> None:
-    if not db.is_closed():
-        db.close()
-    close_all = getattr(db, "close_all", None)
-    if close_all is not None:
-        close_all()

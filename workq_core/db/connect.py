@@ -32,6 +32,15 @@ def connect(url: str) -> peewee.Database:
     )
 
 
+def close_database(db: peewee.Database) -> None:
+    """Close this thread's connection and, for a pool, every pooled one (service shutdown)."""
+    if not db.is_closed():
+        db.close()
+    close_all = getattr(db, "close_all", None)
+    if close_all is not None:
+        close_all()
+
+
 def is_postgres(db: peewee.Database) -> bool:
     return isinstance(db, peewee.PostgresqlDatabase)
 

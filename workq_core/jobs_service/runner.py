@@ -10,7 +10,7 @@ import falcon
 import peewee
 from graphql import GraphQLSchema
 
-from workq_core.db import connect, migrate
+from workq_core.db import close_database, connect, migrate
 from workq_core.jobs.relay import OutboxRelay
 from workq_core.jobs.sweeper import stall_ms
 from workq_core.jobs_service.api import JobsApi
@@ -68,7 +68,7 @@ class JobsServiceHandle:
             self.relay.stop()
         for close in reversed(self._closers):
             close()
-        _close(self.db)
+        close_database(self.db)
         logger.info("jobs service stopped")
 
 
@@ -115,7 +115,7 @@ def start_jobs_service(
     except BaseException:
         for close in reversed(closers):
             close()
-        _close(db)
+        close_database(db)
         raise
     if relay is not None:
         relay.start()
@@ -129,11 +129,3 @@ def start_jobs_service(
 
 def _no_wake() -> None:
     """Another process relays the outbox; it polls, so nothing to do here."""
-
-
-def _close(db: peewee.Database) -> None:
-    if not db.is_closed():
-        db.close()
-    close_all = getattr(db, "close_all", None)
-    if close_all is not None:
-        close_all()
