@@ -14,12 +14,9 @@ from typing import Any
 import pytest
 
 from workq_core import RetryPolicy, hookimpl
-from workq_core.auth import start_auth_service
-from workq_core.executor.service import start_executor
-from workq_core.jobs_service import start_jobs_service
-from workq_core.runtime import Runtime, bootstrap
+from workq_core.runtime import bootstrap
 from workq_entrypoints.client import create_user
-from workq_entrypoints.stack import Stack
+from workq_entrypoints.stack import Stack, start_stack
 
 PASSWORD = "S3cret!pass-for-cli"
 
@@ -44,12 +41,7 @@ class FailingPlugin:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """Every service on free ports in this process; the broker starts under the data dir.
-
-    Assembled like ``start_stack`` but with port 0 passed to the starters:
-    the configuration (rightly) rejects port 0, and fixed ports would collide
-    with concurrent test runs.
-    """
+    """Every service on free ports in this process; the broker starts under the data dir."""
     data_dir = tmp_path_factory.mktemp("cli-stack")
     runtime = bootstrap(
         env={
@@ -60,13 +52,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         },
         extra_plugins=[("cli-test-failing", FailingPlugin())],
     )
-    auth = start_auth_service(runtime, port=0, grpc_port=0)
-    grpc = f"{runtime.settings.auth.host}:{auth.grpc_port}"
-    runtime = Runtime(runtime.settings.replace("jobs", auth_grpc=grpc), runtime.pm, runtime.catalog)
-    jobs = start_jobs_service(runtime, port=0)
-    running = Stack(auth, jobs, None)
+    running = start_stack(runtime, free_ports=True)
     try:
-        running.executor = start_executor(runtime)
         yield running
     finally:
         running.stop()
@@ -109,18 +96,23 @@ def user(stack: Stack) -> str:
     return email
 
 
-@pytest.fixture
-def logged_in(cli: Cli, stack: Stack, user: str) -> Cli:
-    result = cli(
+def login(cli: Cli, stack: Stack, email: str, password: str = PASSWORD) -> Any:
+    """``workq login`` with the password on stdin, as a script would."""
+    return cli(
         "login",
         "--email",
-        user,
+        email,
         "--password-stdin",
         "--auth-url",
         stack.auth_url,
         "--jobs-url",
         stack.jobs_url,
-        stdin=PASSWORD + "\n",
+        stdin=password + "\n",
     )
+
+
+@pytest.fixture
+def logged_in(cli: Cli, stack: Stack, user: str) -> Cli:
+    result = login(cli, stack, user)
     assert result.returncode == 0, result.stderr
     return cli

@@ -7,7 +7,7 @@ import socket
 import stat
 from pathlib import Path
 
-from tests.cli.conftest import PASSWORD, Cli
+from tests.cli.conftest import PASSWORD, Cli, login
 from workq_entrypoints.stack import Stack
 
 
@@ -19,17 +19,7 @@ def free_port() -> int:
 
 def test_login_saves_a_private_credentials_file(cli: Cli, stack: Stack, user: str) -> None:
     # When the password comes from stdin, never from argv
-    result = cli(
-        "login",
-        "--email",
-        user,
-        "--password-stdin",
-        "--auth-url",
-        stack.auth_url,
-        "--jobs-url",
-        stack.jobs_url,
-        stdin=PASSWORD + "\n",
-    )
+    result = login(cli, stack, user)
     # Then the session is saved, readable only by its owner
     assert result.returncode == 0, result.stderr
     assert f"logged in as {user}" in result.stdout
@@ -42,15 +32,7 @@ def test_login_saves_a_private_credentials_file(cli: Cli, stack: Stack, user: st
 
 
 def test_wrong_password_is_refused_and_nothing_saved(cli: Cli, stack: Stack, user: str) -> None:
-    result = cli(
-        "login",
-        "--email",
-        user,
-        "--password-stdin",
-        "--auth-url",
-        stack.auth_url,
-        stdin="wrong-password\n",
-    )
+    result = login(cli, stack, user, "wrong-password")
     assert result.returncode == 1
     assert result.stderr.startswith("workq: error:")
     assert not cli.credentials.exists()
