@@ -43,6 +43,7 @@ def common_options() -> argparse.ArgumentParser:
 
 def setting_flag(parser: Any, flag: str, key: str, **kwargs: Any) -> None:
     """A flag that sets configuration key ``key`` (highest precedence)."""
+    kwargs.setdefault("metavar", key.rpartition(".")[2].upper())
     parser.add_argument(flag, dest=FLAG_PREFIX + key, default=None, **kwargs)
 
 
@@ -67,3 +68,12 @@ def runtime_from(args: argparse.Namespace, *, configure_logs: bool = True) -> Ru
         core = runtime.settings.core
         configure_logging(core.log_level, core.log_format)
     return runtime
+
+
+def stack_options(parser: argparse.ArgumentParser) -> None:
+    """Flags shared by ``workq up`` and ``workq demo``."""
+    setting_flag(parser, "--auth-port", "auth.port", help="auth GraphQL port (default 3000)")
+    setting_flag(parser, "--jobs-port", "jobs.port", help="jobs GraphQL port (default 3001)")
+    setting_flag(parser, "--grpc-port", "auth.grpc_port", help="auth gRPC port (default 5000)")
+    setting_flag(parser, "--processes", "executor.processes", help="executor worker processes")
+    setting_flag(parser, "--threads", "executor.threads", help="threads per worker process")

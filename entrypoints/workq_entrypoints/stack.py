@@ -12,7 +12,7 @@ from workq_core.auth.runner import AuthServiceHandle
 from workq_core.executor.service import ExecutorHandle, start_executor
 from workq_core.jobs_service.runner import JobsServiceHandle, start_jobs_service
 from workq_core.runtime import Runtime
-from workq_entrypoints.options import flags_from, runtime_from, setting_flag
+from workq_entrypoints.options import flags_from, runtime_from
 
 logger = logging.getLogger(__name__)
 
@@ -20,15 +20,6 @@ LOCAL_FLAGS = {
     "core.local": "true",  # local secrets and cookies: this is a developer's machine
     "executor.relay": "false",  # the jobs service's relay serves both in one process
 }
-
-
-def stack_options(parser: argparse.ArgumentParser) -> None:
-    """Flags shared by ``workq up`` and ``workq demo``."""
-    setting_flag(parser, "--auth-port", "auth.port", help="auth GraphQL port (default 3000)")
-    setting_flag(parser, "--jobs-port", "jobs.port", help="jobs GraphQL port (default 3001)")
-    setting_flag(parser, "--grpc-port", "auth.grpc_port", help="auth gRPC port (default 5000)")
-    setting_flag(parser, "--processes", "executor.processes", help="executor worker processes")
-    setting_flag(parser, "--threads", "executor.threads", help="threads per worker process")
 
 
 def local_runtime(args: argparse.Namespace) -> tuple[Runtime, dict[str, Any]]:

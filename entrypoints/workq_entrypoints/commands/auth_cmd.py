@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from workq_core.auth import start_auth_service
-from workq_core.shutdown import wait_for_stop_signal
 from workq_entrypoints.options import runtime_from, setting_flag
 
 
@@ -21,6 +19,9 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from workq_core.auth import start_auth_service
+    from workq_core.shutdown import wait_for_stop_signal
+
     handle = start_auth_service(runtime_from(args))
     wait_for_stop_signal()
     handle.stop()

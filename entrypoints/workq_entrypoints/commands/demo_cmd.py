@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from workq_entrypoints.demo import demo_token, is_serving, run_demo, summary, urls
-from workq_entrypoints.stack import local_runtime, stack_options, start_stack
+from workq_entrypoints.options import stack_options
 
 
 def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
@@ -27,6 +26,9 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from workq_entrypoints.demo import demo_token, is_serving, run_demo, summary, urls
+    from workq_entrypoints.stack import local_runtime, start_stack
+
     if getattr(args, "set:core.log_level", None) is None:
         setattr(args, "set:core.log_level", "WARNING")  # the progress bar is the output
     runtime, spawn_args = local_runtime(args)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from workq_core.executor.service import run_until_signalled, start_executor
 from workq_entrypoints.options import flags_from, runtime_from, setting_flag
 
 
@@ -24,6 +23,8 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from workq_core.executor.service import run_until_signalled, start_executor
+
     runtime = runtime_from(args)
     spawn_args = {"config_file": args.config, "flags": flags_from(args)}
     handle = start_executor(runtime, spawn_args=spawn_args)

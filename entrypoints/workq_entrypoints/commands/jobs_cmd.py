@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from workq_core.jobs_service import start_jobs_service
-from workq_core.shutdown import wait_for_stop_signal
 from workq_entrypoints.options import runtime_from, setting_flag
 
 
@@ -27,6 +25,9 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from workq_core.jobs_service import start_jobs_service
+    from workq_core.shutdown import wait_for_stop_signal
+
     handle = start_jobs_service(runtime_from(args))
     try:
         wait_for_stop_signal()

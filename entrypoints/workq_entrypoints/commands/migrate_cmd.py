@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from workq_core.db import applied_versions, connect, migrate
 from workq_entrypoints.options import runtime_from
 
 
@@ -17,6 +16,8 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from workq_core.db import applied_versions, connect, migrate
+
     runtime = runtime_from(args)
     db = connect(runtime.settings.database_url)
     applied = migrate(db)

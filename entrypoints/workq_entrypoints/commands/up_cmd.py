@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from workq_core.shutdown import wait_for_stop_signal
-from workq_entrypoints.stack import Stack, local_runtime, stack_options, start_stack
+from workq_entrypoints.options import stack_options
+
+if TYPE_CHECKING:
+    from workq_entrypoints.stack import Stack
 
 
 def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
@@ -20,6 +22,9 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from workq_core.shutdown import wait_for_stop_signal
+    from workq_entrypoints.stack import local_runtime, start_stack
+
     runtime, spawn_args = local_runtime(args)
     stack = start_stack(runtime, spawn_args)
     print_banner(stack, runtime.settings.data_dir)
