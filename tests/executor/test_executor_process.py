@@ -32,6 +32,16 @@ def start_executor_process(pipeline, *extra: str) -> subprocess.Popen[bytes]:
     return process
 
 
+def drain_with_a_new_executor(pipeline, job_id: str) -> list[dict]:
+    """Start a replacement executor process, wait until the job is final, stop it."""
+    executor = start_executor_process(pipeline)
+    try:
+        return pipeline.wait_final(job_id, timeout_s=120)
+    finally:
+        executor.send_signal(signal.SIGTERM)
+        executor.wait(30)
+
+
 def completed(pipeline, job_id: str) -> int:
     return pipeline.statuses(job_id).get("completed", 0)
 
@@ -52,12 +62,7 @@ def test_sigkill_in_the_middle_of_a_bulk_job_loses_nothing(make_pipeline):
     assert done_before < 600, "the kill came too late to prove anything"
 
     # Then a new executor finishes every item, each completed once
-    second = start_executor_process(pipeline)
-    try:
-        items = pipeline.wait_final(job_id, timeout_s=120)
-    finally:
-        second.send_signal(signal.SIGTERM)
-        second.wait(30)
+    items = drain_with_a_new_executor(pipeline, job_id)
     assert {i["status"] for i in items} == {"completed"}
     assert all(1 <= i["attempts"] <= 2 for i in items)
     # Only what was claimed at the kill ran twice: at most one batch per worker thread
@@ -79,12 +84,7 @@ def test_sigterm_drains_in_flight_items_and_exits_cleanly(make_pipeline):
     # Nothing is left claimed by the stopped executor
     assert pipeline.statuses(job_id).get("running", 0) == 0
 
-    second = start_executor_process(pipeline)
-    try:
-        items = pipeline.wait_final(job_id, timeout_s=120)
-    finally:
-        second.send_signal(signal.SIGTERM)
-        second.wait(30)
+    items = drain_with_a_new_executor(pipeline, job_id)
     assert {i["status"] for i in items} == {"completed"}
     assert all(i["attempts"] == 1 for i in items)
 
