@@ -18,7 +18,7 @@ from workq_core.executor.service import run_until_signalled, start_executor
 from workq_core.jobs_service.runner import start_jobs_service
 from workq_core.logs import configure_logging
 from workq_core.runtime import Runtime, bootstrap
-from workq_core.shutdown import wait_for_stop_signal
+from workq_core.shutdown import StopSignal
 
 
 def runtime() -> Runtime:
@@ -28,22 +28,25 @@ def runtime() -> Runtime:
 
 
 def auth(ready: Path) -> None:
+    stop = StopSignal()
     handle = start_auth_service(runtime(), port=0, grpc_port=0)
     url = f"http://127.0.0.1:{handle.http_port}/graphql"
     ready.write_text(json.dumps({"url": url, "grpc": f"127.0.0.1:{handle.grpc_port}"}))
-    wait_for_stop_signal()
+    stop.wait()
     handle.stop()
 
 
 def jobs(ready: Path) -> None:
+    stop = StopSignal()
     handle = start_jobs_service(runtime(), port=0)
     ready.write_text(json.dumps({"url": handle.url}))
-    wait_for_stop_signal()
+    stop.wait()
     handle.stop()
 
 
 def worker() -> None:
-    run_until_signalled(start_executor(runtime()))
+    stop = StopSignal()
+    run_until_signalled(start_executor(runtime()), stop)
 
 
 if __name__ == "__main__":

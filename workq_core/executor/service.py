@@ -17,7 +17,7 @@ from workq_core.jobs.relay import OutboxRelay
 from workq_core.jobs.sweeper import stall_ms
 from workq_core.logs import configure_logging
 from workq_core.runtime import Runtime, bootstrap
-from workq_core.shutdown import wait_for_stop_signal
+from workq_core.shutdown import StopSignal
 
 logger = logging.getLogger(__name__)
 
@@ -115,20 +115,21 @@ def _start_worker(runtime: Runtime, db: Any) -> ExecutorHandle:
 
 def child_main(spawn_args: dict[str, Any]) -> None:
     """Entry of an extra worker process: same settings, no relay, drains on SIGTERM."""
+    stop = StopSignal()
     runtime = bootstrap(**spawn_args)
     configure_logging(runtime.settings.core.log_level, runtime.settings.core.log_format)
     db = connect(runtime.settings.database_url)
     handle = _start_worker(runtime, db)
-    run_until_signalled(handle)
+    run_until_signalled(handle, stop)
     # Drained and closed: skip interpreter teardown, where the native clients'
     # destructors can abort a process that shut down cleanly (see workq_entrypoints.cli).
     logging.shutdown()
     os._exit(0)
 
 
-def run_until_signalled(handle: ExecutorHandle) -> None:
+def run_until_signalled(handle: ExecutorHandle, stop: StopSignal) -> None:
     """Block until SIGTERM or SIGINT, then stop taking work and drain within the grace period."""
-    wait_for_stop_signal()
+    stop.wait()
     logger.info("executor stopping", extra={"grace_s": handle.grace_s})
     handle.stop()
     logger.info("executor stopped")

@@ -20,9 +20,10 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from workq_core.auth import start_auth_service
-    from workq_core.shutdown import wait_for_stop_signal
+    from workq_core.shutdown import StopSignal
 
+    stop = StopSignal()
     handle = start_auth_service(runtime_from(args))
-    wait_for_stop_signal()
+    stop.wait()
     handle.stop()
     return 0

@@ -24,9 +24,11 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from workq_core.executor.service import run_until_signalled, start_executor
+    from workq_core.shutdown import StopSignal
 
+    stop = StopSignal()
     runtime = runtime_from(args)
     spawn_args = {"config_file": args.config, "flags": flags_from(args)}
     handle = start_executor(runtime, spawn_args=spawn_args)
-    run_until_signalled(handle)
+    run_until_signalled(handle, stop)
     return 0

@@ -26,11 +26,12 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from workq_core.jobs_service import start_jobs_service
-    from workq_core.shutdown import wait_for_stop_signal
+    from workq_core.shutdown import StopSignal
 
+    stop = StopSignal()
     handle = start_jobs_service(runtime_from(args))
     try:
-        wait_for_stop_signal()
+        stop.wait()
     finally:
         handle.stop()
     return 0

@@ -22,14 +22,15 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from workq_core.shutdown import wait_for_stop_signal
+    from workq_core.shutdown import StopSignal
     from workq_entrypoints.stack import local_runtime, start_stack
 
+    stop = StopSignal()
     runtime, spawn_args = local_runtime(args)
     stack = start_stack(runtime, spawn_args)
     print_banner(stack, runtime.settings.data_dir)
     try:
-        wait_for_stop_signal()
+        stop.wait()
     finally:
         print("Stopping Workq...", flush=True)
         stack.stop()
