@@ -1,54 +1,73 @@
-"""Shared fixtures: a fresh PostgreSQL database per session, and database URLs for both engines."""
+"""Shared fixtures: PostgreSQL and both Pulsar brokers per session, databases of both engines."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 
 import peewee
 import psycopg2
 import pytest
 
+from tests.support.brokers import GENUINE, KINDS, LITE, TestBroker
+from tests.support.postgres import PgServer, find_or_start
 from workq_core.db import connect
 
-PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=5"
 DB_ENGINES = ["sqlite", "postgres"]
 
 
 @pytest.fixture(scope="session")
-def postgres_session_url() -> Iterator[str]:
-    """A uniquely named PostgreSQL database for this session, dropped at the end.
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgServer]:
+    """The PostgreSQL server of this session: named, found on 5432, or started privately.
 
-    PostgreSQL unreachable is a failure, not a skip: the database tests must
-    run against the real server.
+    No server at all is a failure, not a skip: the database tests must run
+    against the real server (tests/support/postgres.py says where it looks).
     """
-    name = f"workq_test_{secrets.token_hex(6)}"
-    _admin(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    server, private = find_or_start(tmp_path_factory.mktemp("postgres"))
+    yield server
+    if private is not None:
+        private.destroy()
 
 
-def _admin(sql: str) -> None:
-    """One statement on a fresh connection (a session-long one dies if PostgreSQL restarts)."""
-    admin = psycopg2.connect(PG_ADMIN_DSN)
-    admin.autocommit = True
+@pytest.fixture(scope="session")
+def postgres_session_url(pg_server: PgServer) -> Iterator[str]:
+    """A uniquely named PostgreSQL database for this session, dropped at the end."""
+    name = pg_server.create_database("workq_test")
     try:
-        with admin.cursor() as cur:
-            cur.execute(sql)
+        yield pg_server.url(name)
     finally:
-        admin.close()
+        pg_server.drop_database(name)
 
 
 def _reset_postgres(url: str) -> None:
     """Empty the session database so each test starts from no schema at all."""
-    name = url.rsplit("/", 1)[1]
-    conn = psycopg2.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={name}")
+    conn = psycopg2.connect(url)
     conn.autocommit = True
     with conn.cursor() as cur:
         cur.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     conn.close()
+
+
+@pytest.fixture(scope="session")
+def lite_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestBroker]:
+    """One pulsar-lite broker for the session, on a free port."""
+    broker = TestBroker.start(LITE, tmp_path_factory.mktemp("pulsar-lite"))
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture(scope="session")
+def genuine_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestBroker]:
+    """One genuine Apache Pulsar standalone broker for the session (slow to start: once)."""
+    broker = TestBroker.start(GENUINE, tmp_path_factory.mktemp("pulsar"))
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture(scope="session", params=KINDS)
+def broker(request: pytest.FixtureRequest) -> TestBroker:
+    """The session's broker of each kind in turn: pulsar-lite, then genuine Apache Pulsar."""
+    fixture = "lite_broker" if request.param == LITE else "genuine_broker"
+    return request.getfixturevalue(fixture)
 
 
 @pytest.fixture(params=DB_ENGINES)

@@ -21,6 +21,12 @@ __all__ = [
 REGISTRY: dict[str, tuple[str, tuple[str, ...]]] = {
     "workq": ("bench.systems.workq_sys:WorkqSystem", ("workq_core",)),
     "workq-pg": ("bench.systems.workq_sys:WorkqPostgresSystem", ("workq_core", "psycopg2")),
+    # the same on a genuine Apache Pulsar standalone broker (Java and Maven needed)
+    "workq-pulsar": ("bench.systems.workq_sys:WorkqGenuinePulsarSystem", ("workq_core",)),
+    "workq-pg-pulsar": (
+        "bench.systems.workq_sys:WorkqPostgresGenuinePulsarSystem",
+        ("workq_core", "psycopg2"),
+    ),
     "celery": ("bench.systems.celery_sys:CelerySystem", ("celery",)),
     "dramatiq": ("bench.systems.dramatiq_sys:DramatiqSystem", ("dramatiq", "pika")),
     "rq-simple": ("bench.systems.rq_sys:RqSimpleSystem", ("rq", "redis")),

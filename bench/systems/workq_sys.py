@@ -1,8 +1,11 @@
-"""Workq: jobs submitted through its GraphQL API, executors consuming from pulsar-lite.
+"""Workq: jobs submitted through its GraphQL API, executors consuming from Pulsar.
 
-Two configurations: ``workq`` (SQLite, the embedded default) and ``workq-pg``
-(PostgreSQL at 127.0.0.1:5432, a database made per run). Each run starts a
-pulsar-lite broker, an auth service process, a jobs service process (with
+Configurations: ``workq`` (SQLite, the embedded default) and ``workq-pg``
+(a database made per run on the PostgreSQL server that
+``tests/support/postgres.py`` finds or starts), each on pulsar-lite, and
+``workq-pulsar`` and ``workq-pg-pulsar``, the same on a genuine Apache Pulsar
+standalone broker (``tests/compat/pulsar``). Each run starts a fresh broker
+(outside the timed phases), an auth service process, a jobs service process (with
 its outbox relay) and N ``workq executor`` processes (one process each,
 2 threads).
 
@@ -22,6 +25,8 @@ Choices, and why:
 
 from __future__ import annotations
 
+import atexit
+import functools
 import json
 import secrets
 import sys
@@ -31,15 +36,14 @@ from collections.abc import Sequence
 from importlib.metadata import version
 from pathlib import Path
 
-import psycopg2
-
 from bench.procs import ProcessGroup
 from bench.systems.base import Job, RunContext
 from bench.systems.workq_plugin import NAME
+from tests.compat.pulsar.standalone import PulsarStandalone, pulsar_version
+from tests.support.postgres import PgServer, find_or_start
 from workq_entrypoints.client import GraphQLClient, create_user, login
 from workq_pulsar.broker_process import BrokerProcess
 
-PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 SUBMIT = (
     """mutation Submit($input: ExecuteJobInput!) { executeJob(executeJobInput: $input) { id } }"""
 )
@@ -49,15 +53,16 @@ THREADS = "2"
 class WorkqSystem:
     name = "workq"
     postgres = False
+    broker_kind: type[BrokerProcess] | type[PulsarStandalone] = BrokerProcess
 
     def setup(self, ctx: RunContext) -> None:
         self.ctx = ctx
         self.dir = Path(tempfile.mkdtemp(prefix=f"workq-bench-{ctx.run_id}-"))
         self.group = ProcessGroup(ctx.sink_dir)
         self.servers = ProcessGroup(self.dir)
-        self.broker = BrokerProcess(self.dir / "broker")
+        self.broker = self.broker_kind(self.dir / "broker")
         self.broker.start()
-        self.db_name = f"workq_bench_{ctx.run_id}".replace("-", "_").lower()
+        self.db_name = ""
         self.env = self._env()
         auth = self._serve("auth", self.env)
         jobs = self._serve("jobs", {**self.env, "WORKQ_JOBS_AUTH_GRPC": auth["grpc"]})
@@ -76,14 +81,14 @@ class WorkqSystem:
         env = self.ctx.worker_env()
         env = {k: v for k, v in env.items() if not k.startswith("WORKQ_")}
         if self.postgres:
-            _admin(f'CREATE DATABASE "{self.db_name}"')
-            env["DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{self.db_name}"
+            self.db_name = postgres().create_database("workq_bench")
+            env["DATABASE_URL"] = postgres().url(self.db_name)
         else:
             env["DATABASE_URL"] = f"sqlite:///{self.dir / 'workq.db'}"
         env.update(
             {
                 "PULSAR_SERVICE_URL": self.broker.url,
-                "WORKQ_PULSAR_LITE_SHIM": "true",
+                "WORKQ_PULSAR_LITE_SHIM": str(self.broker_kind is BrokerProcess).lower(),
                 "WORKQ_CORE_DATA_DIR": str(self.dir),
                 "WORKQ_CORE_LOCAL": "true",
                 "WORKQ_CORE_LOG_LEVEL": "WARNING",
@@ -116,13 +121,15 @@ class WorkqSystem:
         finally:
             self.broker.stop()
             if self.postgres:
-                _admin(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
+                postgres().drop_database(self.db_name)
 
     def versions(self) -> dict[str, str]:
         packages = ("workq-server", "pulsar-client", "pulsar-lite", "peewee")
         found = {p: version(p) for p in packages}
         if self.postgres:
             found["psycopg2-binary"] = version("psycopg2-binary")
+        if self.broker_kind is PulsarStandalone:
+            found["apache-pulsar"] = pulsar_version()
         return found
 
 
@@ -131,14 +138,31 @@ class WorkqPostgresSystem(WorkqSystem):
     postgres = True
 
 
-def _admin(sql: str) -> None:
-    conn = psycopg2.connect(PG_ADMIN)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-    finally:
-        conn.close()
+class WorkqGenuinePulsarSystem(WorkqSystem):
+    """SQLite and a genuine Apache Pulsar standalone broker (tests/compat/pulsar)."""
+
+    name = "workq-pulsar"
+    broker_kind = PulsarStandalone
+
+
+class WorkqPostgresGenuinePulsarSystem(WorkqPostgresSystem):
+    """PostgreSQL and genuine Apache Pulsar: the production combination."""
+
+    name = "workq-pg-pulsar"
+    broker_kind = PulsarStandalone
+
+
+@functools.cache
+def postgres() -> PgServer:
+    """The benchmark's PostgreSQL server, found or started once per benchmark process.
+
+    A private server keeps PostgreSQL's default durability settings: the
+    figures are meant to be what a deployment would see.
+    """
+    server, private = find_or_start(Path(tempfile.mkdtemp(prefix="workq-bench-pg-")), {})
+    if private is not None:
+        atexit.register(private.destroy)
+    return server
 
 
 def _wait_for_file(path: Path, timeout: float) -> dict[str, str]:

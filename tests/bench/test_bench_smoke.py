@@ -25,7 +25,18 @@ AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 REDIS_URL = "redis://127.0.0.1:6379/5"
 BROKER = {"celery": AMQP_URL, "dramatiq": AMQP_URL, "rq-simple": REDIS_URL, "rq-fork": REDIS_URL}
 
+PEERS = ["celery", "dramatiq", "rq-simple", "rq-fork"]
+
 pytestmark = [pytest.mark.bench, pytest.mark.timeout(180)]
+
+
+@pytest.fixture(autouse=True)
+def bench_uses_the_session_postgres(pg_server, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``workq-pg`` runs on this session's PostgreSQL rather than starting one more."""
+    from bench.systems import workq_sys
+
+    monkeypatch.setenv("WORKQ_TEST_DATABASE_URL", pg_server.url("postgres"))
+    workq_sys.postgres.cache_clear()
 
 
 def _reachable(url: str) -> bool:
@@ -54,7 +65,18 @@ def _runnable(systems: list[str]) -> list[str]:
 
 @pytest.mark.parametrize(
     "system",
-    _runnable(["pipe", "workq", "workq-pg", "celery", "dramatiq", "rq-simple", "rq-fork"]),
+    _runnable(
+        [
+            "pipe",
+            "workq",
+            "workq-pg",
+            "workq-pg-pulsar",
+            "celery",
+            "dramatiq",
+            "rq-simple",
+            "rq-fork",
+        ]
+    ),
 )
 def test_runner_measures_a_tiny_run(
     system: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]

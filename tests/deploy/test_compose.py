@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.compat.pulsar.standalone import pulsar_version
+
 ROOT = Path(__file__).resolve().parents[2]
 WORKQ_SERVICES = {"migrate", "auth", "jobs", "executor"}
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - containers listen beyond their loopback
@@ -58,7 +60,8 @@ def config_keys() -> set[str]:
 def test_services_and_images(services: dict[str, Any]) -> None:
     assert set(services) == {"postgres", "pulsar"} | WORKQ_SERVICES
     assert services["postgres"]["image"] == "postgres:16"
-    assert services["pulsar"]["image"].startswith("apachepulsar/pulsar:")
+    # The image runs the Pulsar release the compat suite tests (tests/compat/pulsar/pom.xml)
+    assert services["pulsar"]["image"] == f"apachepulsar/pulsar:{pulsar_version()}"
     assert services["pulsar"]["command"] == ["bin/pulsar", "standalone"]
     for name in WORKQ_SERVICES:
         assert services[name]["build"] == "."

@@ -1,4 +1,4 @@
-"""A real pipeline for executor tests: database (both engines), pulsar-lite, relay, executor."""
+"""A real pipeline for executor tests: database and broker (each of both kinds), relay, executor."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from tests.transport.conftest import broker  # noqa: F401 - the session's pulsar-lite broker
 from workq_core.db import connect, migrate
 from workq_core.executor.service import ExecutorHandle, start_executor
 from workq_core.jobs.relay import OutboxRelay
@@ -118,13 +117,11 @@ class Pipeline:
 
 
 @pytest.fixture
-def pipeline_env(broker, database_url, tmp_path) -> dict[str, str]:  # noqa: F811
+def pipeline_env(broker, database_url, tmp_path) -> dict[str, str]:
     """Settings for one test: its own Pulsar namespace, fast retries, short leases."""
     return {
         "DATABASE_URL": database_url,
-        "PULSAR_SERVICE_URL": broker.url,
-        "WORKQ_PULSAR_LITE_SHIM": "true",
-        "WORKQ_PULSAR_NAMESPACE": f"t{uuid.uuid4().hex[:12]}",
+        **broker.env(),
         "WORKQ_PULSAR_NACK_DELAY_MS": "100",
         "WORKQ_CORE_DATA_DIR": str(tmp_path),
         "WORKQ_EXECUTOR_BASE_DELAY_MS": "100",

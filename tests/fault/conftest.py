@@ -9,9 +9,8 @@ see an extra job type.
 Scale: each scenario has a short form (runs by default and in CI) and a
 heavy form (the issue's 2,000-item job, repeated faults). Heavy forms are
 deselected, not skipped, unless ``-m`` names ``heavy`` or
-``WORKQ_FAULT_SCALE=heavy``. The PostgreSQL outage stops the machine's
-shared server for a few seconds, so it runs only under the heavy selection,
-with ``WORKQ_FAULT_PG=1``, or in CI (alone on its machine).
+``WORKQ_FAULT_SCALE=heavy``. The PostgreSQL outage stops a private server of
+its own (``private_pg``), never the session's shared one.
 """
 
 from __future__ import annotations
@@ -28,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from tests.fault.harness import Stack
+from tests.support.postgres import TEST_SETTINGS, PgServer, PrivatePostgres
 
 PLUGIN_DIST = Path(__file__).parent / "plugin_dist"
 
@@ -38,29 +38,16 @@ def heavy_selected(config: pytest.Config) -> bool:
     )
 
 
-def pg_outage_allowed(config: pytest.Config) -> bool:
-    return heavy_selected(config) or bool(os.environ.get("WORKQ_FAULT_PG") or os.environ.get("CI"))
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     heavy = heavy_selected(config)
-    keep, drop, last = [], [], []
+    keep, drop = [], []
     for item in items:
-        if "tests/fault/" not in item.nodeid.replace(os.sep, "/"):
-            keep.append(item)
-            continue
-        is_heavy = item.get_closest_marker("heavy") is not None
-        needs_pg = item.get_closest_marker("pg_outage") is not None
-        wanted = is_heavy == heavy if not needs_pg else pg_outage_allowed(config)
-        (drop if not wanted else last if needs_pg else keep).append(item)
+        in_fault = "tests/fault/" in item.nodeid.replace(os.sep, "/")
+        wanted = not in_fault or (item.get_closest_marker("heavy") is not None) == heavy
+        (keep if wanted else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
-    # The outage runs after every other test, so none of them meets a restarting server.
-    items[:] = keep + last
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "pg_outage: stops the shared PostgreSQL server briefly")
+        items[:] = keep
 
 
 @pytest.fixture(scope="session")
@@ -94,11 +81,21 @@ def fault_python(tmp_path_factory) -> str:
 
 
 @pytest.fixture
-def make_stack(fault_python, tmp_path) -> Iterator:
+def private_pg(tmp_path) -> Iterator[PrivatePostgres]:
+    """A PostgreSQL server of this test's own, which it may stop and crash."""
+    server = PrivatePostgres(tmp_path / "postgres", TEST_SETTINGS)
+    server.start()
+    yield server
+    server.destroy()
+
+
+@pytest.fixture
+def make_stack(fault_python, tmp_path, pg_server) -> Iterator:
     stacks: list[Stack] = []
 
-    def make(executors: int = 3) -> Stack:
-        stack = Stack(python=fault_python, root=tmp_path / f"stack{len(stacks)}")
+    def make(executors: int = 3, pg: PgServer | None = None) -> Stack:
+        root = tmp_path / f"stack{len(stacks)}"
+        stack = Stack(python=fault_python, root=root, pg=pg or pg_server)
         stacks.append(stack)
         return stack.start(executors)
 

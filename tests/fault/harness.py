@@ -24,7 +24,7 @@ from typing import Any
 
 import psycopg2
 
-from tests.conftest import PG_ADMIN_DSN
+from tests.support.postgres import PgServer
 from workq_entrypoints.client import GraphQLClient, create_user, login
 from workq_pulsar.broker_process import BrokerProcess, port_open
 
@@ -91,7 +91,8 @@ class Stack:
 
     python: str
     root: Path
-    db_name: str = field(default_factory=lambda: f"workq_fault_{secrets.token_hex(5)}")
+    pg: PgServer
+    db_name: str = ""
     broker: BrokerProcess | None = None
     auth: Proc | None = None
     jobs: Proc | None = None
@@ -106,7 +107,7 @@ class Stack:
 
     @property
     def dsn(self) -> str:
-        return f"host=127.0.0.1 port=5432 user=postgres dbname={self.db_name}"
+        return self.pg.dsn(self.db_name)
 
     @property
     def jobs_url(self) -> str:
@@ -124,7 +125,7 @@ class Stack:
             and k not in ("PORT", "DATABASE_URL")
         }
         base.update(
-            DATABASE_URL=f"postgresql://postgres@127.0.0.1:5432/{self.db_name}",
+            DATABASE_URL=self.pg.url(self.db_name),
             PULSAR_SERVICE_URL=self.broker.url if self.broker else "",
             JWT_SECRET=self.jwt_secret,
             FAULT_EFFECTS_DSN=self.dsn,
@@ -160,11 +161,7 @@ class Stack:
         return self
 
     def _create_database(self) -> None:
-        admin = psycopg2.connect(PG_ADMIN_DSN)
-        admin.autocommit = True
-        with admin.cursor() as cur:
-            cur.execute(f'CREATE DATABASE "{self.db_name}"')
-        admin.close()
+        self.db_name = self.pg.create_database("workq_fault")
         self.sql(EFFECTS_TABLE)
 
     def _spawn(self, kind: str, args: list[str], **env: str) -> Proc:
@@ -233,11 +230,7 @@ class Stack:
                 proc.popen.wait()
         if self.broker is not None:
             self.broker.stop()
-        admin = psycopg2.connect(PG_ADMIN_DSN)
-        admin.autocommit = True
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
-        admin.close()
+        self.pg.drop_database(self.db_name)
 
     def tails(self) -> str:
         procs = [p for p in (self.auth, self.jobs, *self.executors) if p is not None]

@@ -11,9 +11,7 @@ import http.client
 import json
 import random
 import signal
-import subprocess
 import time
-from pathlib import Path
 from urllib.parse import urlparse
 
 import jwt
@@ -261,20 +259,9 @@ def test_clock_skew_on_token_expiry(make_stack):
             assert code == "UNAUTHENTICATED", f"{name}: beyond the leeway, yet {body}"
 
 
-def pg_ctl(action: str, *extra: str) -> None:
-    version = sorted(p.name for p in Path("/etc/postgresql").iterdir())[-1]
-    subprocess.run(
-        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action, *extra],
-        check=True,
-        timeout=60,
-        capture_output=True,
-    )
-
-
-@pytest.mark.heavy
-@pytest.mark.pg_outage
-def test_postgres_stopped_and_restarted_during_a_run(make_stack):
-    stack = make_stack(executors=3)
+def test_postgres_stopped_and_restarted_during_a_run(private_pg, make_stack):
+    # private_pg first: it is set up before the stack and torn down after it
+    stack = make_stack(executors=3, pg=private_pg.server)
     stack.submit(400, poison_every=50, sleep_ms=10)
     wait_until(lambda: completed(stack) > 20, 60, "some progress")
     answers: list[tuple[int, str]] = []
@@ -282,7 +269,7 @@ def test_postgres_stopped_and_restarted_during_a_run(make_stack):
     # they run again afterwards (at-least-once): the executors count as faulted here.
     # What must still hold: nothing lost, one committed completion per item, exact DLQ.
     stack.faulted_pids.update(proc.pid for proc in stack.executors)
-    pg_ctl("stop", "-m", "immediate")
+    private_pg.stop("immediate")
     try:
         # While PostgreSQL is down the API answers UNAVAILABLE: never a 500, never SQL text
         deadline = time.monotonic() + 4
@@ -293,7 +280,7 @@ def test_postgres_stopped_and_restarted_during_a_run(make_stack):
             )
             time.sleep(0.3)
     finally:
-        pg_ctl("start")
+        private_pg.start()
     for status, body in answers:
         assert status != 500 and not any(leak in body for leak in LEAKS), body
         assert error_code(body) == "UNAVAILABLE", body

@@ -11,7 +11,6 @@ import peewee
 import pytest
 
 from tests.auth.conftest import Client, auth_env, create_user, login
-from tests.transport.conftest import broker  # noqa: F401 - the session's pulsar-lite broker
 from workq_core import RetryPolicy, hookimpl
 from workq_core.auth import AuthServiceHandle, start_auth_service
 from workq_core.db import connect
@@ -105,11 +104,11 @@ def stack_env(database_url: str, tmp_path, broker_url: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def make_stack(database_url, tmp_path, broker) -> Iterator[Callable[..., Stack]]:  # noqa: F811
+def make_stack(database_url, tmp_path, lite_broker) -> Iterator[Callable[..., Stack]]:
     made: list[Stack] = []
 
     def make(**env: str) -> Stack:
-        settings_env = {**stack_env(database_url, tmp_path, broker.url), **env}
+        settings_env = {**stack_env(database_url, tmp_path, lite_broker.url), **env}
         auth = start_auth_service(bootstrap(env=settings_env), port=0, grpc_port=0)
         settings_env["WORKQ_JOBS_AUTH_GRPC"] = f"127.0.0.1:{auth.grpc_port}"
         runtime = bootstrap(env=settings_env, extra_plugins=[("echo", EchoPlugin())])

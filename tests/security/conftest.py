@@ -8,7 +8,6 @@ from typing import Any
 
 from tests.auth.conftest import Response, client, service  # noqa: F401 - fixtures
 from tests.jobs_service.conftest import make_stack, stack  # noqa: F401 - fixtures
-from tests.transport.conftest import broker  # noqa: F401 - the session's pulsar-lite broker
 
 # Text that only a leaked driver error, SQL statement or stack trace would put in a response.
 LEAK_MARKERS = (

@@ -68,9 +68,9 @@ def _env(database_url, tmp_path, broker_url) -> dict[str, str]:
 
 @pytest.mark.parametrize("hook", REGISTRATION_HOOKS)
 def test_a_raising_registration_hook_stops_start_up_naming_the_plugin(
-    database_url, tmp_path, broker, hook
+    database_url, tmp_path, lite_broker, hook
 ):
-    env = _env(database_url, tmp_path, broker.url)
+    env = _env(database_url, tmp_path, lite_broker.url)
 
     with pytest.raises(PluginError) as caught:
         runtime = bootstrap(env=env, extra_plugins=[("exploding", _raising_in(hook))])
@@ -128,9 +128,9 @@ def _final(client: Client, job_id: str, timeout_s: float = 30) -> dict[str, Any]
 
 
 def test_raising_lifecycle_hooks_are_logged_and_items_unaffected(
-    database_url, tmp_path, broker, caplog
+    database_url, tmp_path, lite_broker, caplog
 ):
-    env = _env(database_url, tmp_path, broker.url)
+    env = _env(database_url, tmp_path, lite_broker.url)
     runtime = bootstrap(env=env, extra_plugins=[("exploding", ExplodingObserver())])
     stack = start_stack(runtime)
     try:

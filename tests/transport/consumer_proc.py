@@ -10,9 +10,12 @@ from workq_core import TransportError
 from workq_pulsar import PulsarSettings, PulsarTransport
 
 
-def main(url: str, job_type: str, shim: str, seconds: str) -> None:
+def main(url: str, job_type: str, shim: str, seconds: str, timeout_s: str) -> None:
     settings = PulsarSettings(
-        service_url=url, lite_shim=shim == "true", operation_timeout_s=2, send_timeout_ms=5000
+        service_url=url,
+        lite_shim=shim == "true",
+        operation_timeout_s=int(timeout_s),
+        send_timeout_ms=5000,
     )
     transport = PulsarTransport(settings, ".")
     started = time.monotonic()
