@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import decimal
+
 import pytest
 
 from workq_core import JobContext
@@ -23,6 +25,31 @@ def test_fibonacci_outgrows_64_bits_without_losing_digits():
     assert len(value) == 209 and value.startswith(
         "434665576869374564356885276750406258025646605173717804024817290895365554179490518904038798400792551692959225930803226347752096896232398733224711616429964409065331879382989696499285160037044761377951668492288"
     )
+
+
+def fib_by_doubling(n: int) -> int:
+    """F(n) by fast doubling: another algorithm than the job's loop, to check it against."""
+    if n == 0:
+        return 0
+    a, b = 0, 1  # F(k), F(k+1)
+    for bit in bin(n)[2:]:
+        a, b = a * (2 * b - a), a * a + b * b
+        if bit == "1":
+            a, b = b, a + b
+    return a
+
+
+@pytest.mark.parametrize("n", [20_000, 20_600, 50_000, 99_999, 100_000])
+def test_fibonacci_is_exact_across_its_whole_declared_range(n):
+    # Given iterations up to the schema's maximum, past the 4,300 digits that
+    # Python's str(int) refuses by default (F(20,600) has 4,306)
+    maximum = FibonacciJob.input_schema["properties"]["iterations"]["maximum"]
+    assert n <= maximum
+    # When the job runs
+    value = FibonacciJob().run({"iterations": n}, CTX)["value"]
+    # Then every digit is right (compared as a Decimal: int(str) has the same limit)
+    assert value.isdigit()
+    assert int(decimal.Decimal(value)) == fib_by_doubling(n)
 
 
 class FakeClock:
