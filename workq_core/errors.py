@@ -47,10 +47,6 @@ class AuthError(WorkqError):
     """Not authenticated."""
 
 
-class Forbidden(WorkqError):
-    """Not allowed."""
-
-
 class RateLimited(WorkqError):
     """Too many attempts; try again later."""
 

@@ -15,13 +15,15 @@ from workq_core.web.context import Authenticate, RequestContext
 from workq_core.web.errors import request_error
 from workq_core.web.executor import GraphQLRequest, run_graphql
 from workq_core.web.graphiql import GRAPHIQL_HTML, wants_html
-from workq_core.web.origin import CROSS_ORIGIN_REFUSED, foreign_cookie_request
+from workq_core.web.origin import cross_origin_refused, foreign_cookie_request
 
 ContextFactory = Callable[[falcon.Request], dict[str, Any]]
 
-MUTATION_BY_GET_REFUSED = RequestRejected(
-    falcon.HTTP_405, "Mutations need POST with application/json.", "METHOD_NOT_ALLOWED"
-)
+
+def mutation_by_get_refused() -> RequestRejected:
+    return RequestRejected(
+        falcon.HTTP_405, "Mutations need POST with application/json.", "METHOD_NOT_ALLOWED"
+    )
 
 
 def create_app(
@@ -85,7 +87,7 @@ class GraphQLResource:
                 )
             params = parse_json(read_body(req, limits.max_body_bytes), limits.max_json_depth)
             refusal = (
-                CROSS_ORIGIN_REFUSED
+                cross_origin_refused()
                 if foreign_cookie_request(req, limits.allowed_origins)
                 else None
             )
@@ -111,7 +113,7 @@ class GraphQLResource:
                 else None,
                 "operationName": req.get_param("operationName"),
             }
-            self._run(req, resp, GraphQLRequest.from_params(params), MUTATION_BY_GET_REFUSED)
+            self._run(req, resp, GraphQLRequest.from_params(params), mutation_by_get_refused())
         except RequestRejected as exc:
             _reject(resp, exc)
 

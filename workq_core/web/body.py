@@ -7,14 +7,15 @@ from typing import Any
 
 import falcon
 
+from workq_core.errors import WorkqError
 
-class RequestRejected(Exception):
+
+class RequestRejected(WorkqError):
     """The HTTP request itself is unacceptable; answered with ``status`` before GraphQL runs."""
 
     def __init__(self, status: str, message: str, code: str = "BAD_REQUEST") -> None:
         super().__init__(message)
         self.status = status
-        self.message = message
         self.code = code
 
 

@@ -10,7 +10,6 @@ from graphql import GraphQLError
 from workq_core.db.errors import is_unavailable
 from workq_core.errors import (
     AuthError,
-    Forbidden,
     InvalidPayload,
     JobTypeNotFound,
     RateLimited,
@@ -27,7 +26,6 @@ _CODES: tuple[tuple[type[WorkqError], str], ...] = (
     (AuthError, "UNAUTHENTICATED"),
     (InvalidPayload, "BAD_USER_INPUT"),
     (JobTypeNotFound, "BAD_USER_INPUT"),
-    (Forbidden, "FORBIDDEN"),
     (RateLimited, "RATE_LIMITED"),
     (Unavailable, "UNAVAILABLE"),
 )

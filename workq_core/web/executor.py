@@ -23,6 +23,7 @@ from graphql import (
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from workq_core.config import GraphQLSettings
+from workq_core.errors import WorkqError
 from workq_core.web.body import RequestRejected
 from workq_core.web.errors import format_error, request_error
 from workq_core.web.limits import LimitExceeded, check_limits
@@ -51,7 +52,7 @@ class GraphQLRequest:
         return cls(query, variables, operation_name)
 
 
-class _Rejected(Exception):
+class _Rejected(WorkqError):
     """A document that failed parsing, limits or validation; ``errors`` is the response."""
 
     def __init__(self, errors: list[dict[str, Any]]) -> None:

@@ -12,6 +12,8 @@ from graphql import (
     SelectionSetNode,
 )
 
+from workq_core.errors import WorkqError
+
 # Introspection walks type references several levels deep (GraphiQL's query
 # nests ``ofType`` eight times: depth 15), so it gets its own, fixed allowance;
 # bounded, because __Type.fields -> __Field.type -> ... fans out.
@@ -19,7 +21,7 @@ INTROSPECTION_MAX_DEPTH = 16
 _INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
 
 
-class LimitExceeded(Exception):
+class LimitExceeded(WorkqError):
     """A document is over one of the configured limits."""
 
 

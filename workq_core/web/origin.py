@@ -10,12 +10,15 @@ import falcon
 from workq_core.web.body import RequestRejected
 from workq_core.web.cookies import COOKIE_NAME
 
-CROSS_ORIGIN_REFUSED = RequestRejected(
-    falcon.HTTP_403,
-    "Mutations authenticated by the cookie must come from this service's own origin;"
-    " send Authorization: Bearer instead.",
-    "FORBIDDEN",
-)
+
+def cross_origin_refused() -> RequestRejected:
+    """A new error per request: one shared instance would carry tracebacks across threads."""
+    return RequestRejected(
+        falcon.HTTP_403,
+        "Mutations authenticated by the cookie must come from this service's own origin;"
+        " send Authorization: Bearer instead.",
+        "FORBIDDEN",
+    )
 
 
 def foreign_cookie_request(req: falcon.Request, allowed_origins: Iterable[str]) -> bool:
