@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import peewee
 import psycopg2
@@ -16,13 +19,13 @@ DB_ENGINES = ["sqlite", "postgres"]
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgServer]:
+def pg_server() -> Iterator[PgServer]:
     """The PostgreSQL server of this session: named, found on 5432, or started privately.
 
     No server at all is a failure, not a skip: the database tests must run
     against the real server (tests/support/postgres.py says where it looks).
     """
-    server, private = find_or_start(tmp_path_factory.mktemp("postgres"))
+    server, private = find_or_start(session_directory("postgres"))
     yield server
     if private is not None:
         private.destroy()
@@ -48,19 +51,33 @@ def _reset_postgres(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def lite_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestBroker]:
+def lite_broker() -> Iterator[TestBroker]:
     """One pulsar-lite broker for the session, on a free port."""
-    broker = TestBroker.start(LITE, tmp_path_factory.mktemp("pulsar-lite"))
+    directory = session_directory("pulsar-lite")
+    broker = TestBroker.start(LITE, directory)
     yield broker
     broker.stop()
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
-def genuine_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestBroker]:
+def genuine_broker() -> Iterator[TestBroker]:
     """One genuine Apache Pulsar standalone broker for the session (slow to start: once)."""
-    broker = TestBroker.start(GENUINE, tmp_path_factory.mktemp("pulsar"))
+    directory = session_directory("pulsar")
+    broker = TestBroker.start(GENUINE, directory)
     yield broker
     broker.stop()
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def session_directory(name: str) -> Path:
+    """A directory for a server that lives as long as the session, outside pytest's basetemp.
+
+    pytest keeps only the newest few basetemp directories and deletes older
+    ones when a session starts, so a second test run started meanwhile would
+    delete the data of this run's servers under their feet.
+    """
+    return Path(tempfile.mkdtemp(prefix=f"workq-test-{name}-"))
 
 
 @pytest.fixture(scope="session", params=KINDS)
