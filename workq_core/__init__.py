@@ -7,6 +7,7 @@ from workq_core.errors import (
     DuplicateName,
     InvalidPayload,
     JobTypeNotFound,
+    PermanentFailure,
     PluginError,
     RateLimited,
     RetryLater,
@@ -17,7 +18,7 @@ from workq_core.errors import (
 )
 from workq_core.events import ItemEvent
 from workq_core.hookspecs import hookimpl, hookspec
-from workq_core.registry import Registry
+from workq_core.registry import JobTypeRegistry, Registry
 from workq_core.types import (
     AuthBackend,
     ComponentContext,
@@ -49,7 +50,9 @@ __all__ = [
     "JobContext",
     "JobType",
     "JobTypeNotFound",
+    "JobTypeRegistry",
     "OutgoingMessage",
+    "PermanentFailure",
     "PluginError",
     "RateLimited",
     "Receiver",

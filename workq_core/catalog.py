@@ -6,24 +6,24 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 from workq_core.errors import PluginError, WorkqError
-from workq_core.pluginmanager import WorkqPluginManager
-from workq_core.registry import Registry
-from workq_core.types import AuthBackendFactory, DedupStoreFactory, JobType, TransportFactory
+from workq_core.pluginmanager import WorkqPluginManager, call_each
+from workq_core.registry import BaseRegistry, JobTypeRegistry, Registry
+from workq_core.types import AuthBackendFactory, DedupStoreFactory, TransportFactory
 
-T = TypeVar("T")
+R = TypeVar("R", bound=BaseRegistry[Any])
 
 
-def collect(pm: WorkqPluginManager, hook_name: str, registry: Registry[T]) -> Registry[T]:
+def collect(pm: WorkqPluginManager, hook_name: str, registry: R) -> R:
     """Call one registration hook plugin by plugin so every entry knows its provider."""
-    hook = getattr(pm.hook, hook_name)
-    for impl in hook.get_hookimpls():  # registration order, oldest first
+    for call in call_each(pm, hook_name, registry=registry):
+        registry.providing(call.plugin)
         try:
-            impl.function(registry=registry.providing(impl.plugin_name))
+            call.run()
         except WorkqError:
             raise
         except Exception as exc:
             raise PluginError(
-                f"plugin {impl.plugin_name!r} failed in {hook_name}: {type(exc).__name__}: {exc}"
+                f"plugin {call.plugin!r} failed in {hook_name}: {type(exc).__name__}: {exc}"
             ) from None
     return registry
 
@@ -39,13 +39,8 @@ class Catalog:
         return collect(self.pm, "workq_register_config_sections", Registry("config section"))
 
     @cached_property
-    def job_types(self) -> Registry[JobType]:
-        registry: Registry[JobType] = collect(
-            self.pm, "workq_register_job_types", Registry("job type")
-        )
-        for entry in registry.entries():
-            _check_job_type(entry.plugin, entry.name, entry.value)
-        return registry
+    def job_types(self) -> JobTypeRegistry:
+        return collect(self.pm, "workq_register_job_types", JobTypeRegistry())
 
     @cached_property
     def auth_backends(self) -> Registry[AuthBackendFactory]:
@@ -59,7 +54,7 @@ class Catalog:
     def transports(self) -> Registry[TransportFactory]:
         return collect(self.pm, "workq_register_transports", Registry("transport"))
 
-    def registries(self) -> list[Registry[Any]]:
+    def registries(self) -> list[BaseRegistry[Any]]:
         return [
             self.config_sections,
             self.job_types,
@@ -67,19 +62,3 @@ class Catalog:
             self.dedup_stores,
             self.transports,
         ]
-
-
-def _check_job_type(plugin: str, name: str, job: Any) -> None:
-    """A job type without a usable schema or handler fails at start-up, not mid-run."""
-    from jsonschema import Draft202012Validator
-    from jsonschema.exceptions import SchemaError
-
-    missing = [a for a in ("name", "description", "input_schema", "run") if not hasattr(job, a)]
-    if missing:
-        raise PluginError(f"plugin {plugin!r}: job type {name!r} lacks {', '.join(missing)}")
-    try:
-        Draft202012Validator.check_schema(job.input_schema)
-    except SchemaError as exc:
-        raise PluginError(
-            f"plugin {plugin!r}: job type {name!r} has an invalid input schema: {exc.message}"
-        ) from None

@@ -60,4 +60,25 @@ class TransportError(WorkqError):
 
 
 class RetryLater(WorkqError):
-    """Raised by a job handler to ask for a retry without counting it as a crash."""
+    """Raised by a job handler: retry this item after ``delay_ms`` instead of the backoff.
+
+    For a handler that knows when trying again makes sense (an upstream
+    service said "retry in 30 s"). The attempt still counts, so an item that
+    keeps asking ends dead after its last attempt, like any other failure:
+    attempts stay bounded. The retry is logged at INFO, not as a failure.
+    """
+
+    def __init__(self, delay_ms: int, message: str | None = None) -> None:
+        if not isinstance(delay_ms, int) or delay_ms < 0:
+            raise ValueError(f"RetryLater needs delay_ms >= 0, got {delay_ms!r}")
+        super().__init__(message or f"the handler asked to retry in {delay_ms} ms")
+        self.delay_ms = delay_ms
+
+
+class PermanentFailure(WorkqError):
+    """Raised by a job handler when no retry can help: the item is dead-lettered at once.
+
+    For errors in the item itself (a record that no longer exists, input the
+    schema cannot express as invalid); what remains of its attempts is not
+    used, as for an item that fails validation.
+    """

@@ -8,8 +8,8 @@ import pluggy
 
 if TYPE_CHECKING:
     from workq_core.events import ItemEvent
-    from workq_core.registry import Registry
-    from workq_core.types import AuthBackendFactory, DedupStoreFactory, JobType, TransportFactory
+    from workq_core.registry import JobTypeRegistry, Registry
+    from workq_core.types import AuthBackendFactory, DedupStoreFactory, TransportFactory
 
 PROJECT_NAME = "workq"
 ENTRY_POINT_GROUP = "workq"
@@ -33,15 +33,17 @@ def workq_register_config_sections(registry: Registry[type]) -> None:
 
 
 @hookspec
-def workq_register_job_types(registry: Registry[JobType]) -> None:
+def workq_register_job_types(registry: JobTypeRegistry) -> None:
     """Register job types.
 
     Called once per process that needs job types (jobs service, executor,
     ``workq plugins``). Add objects that satisfy :class:`workq_core.JobType`:
-    ``registry.add(job.name, job)``. A name another plugin already added is a
-    start-up error naming both plugins.
+    ``registry.add(job)``, keyed on ``job.name``. The job type is checked as it
+    is added (every attribute present, a valid JSON Schema, ``retry`` a
+    RetryPolicy or None); a failed check, or a name another plugin already
+    added, is a start-up error naming the plugins.
 
-    :param registry: where to add ``(job_type_name, job_type)``.
+    :param registry: where to add job types.
     """
 
 

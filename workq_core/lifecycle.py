@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from workq_core.events import ItemEvent
-from workq_core.pluginmanager import WorkqPluginManager
+from workq_core.pluginmanager import WorkqPluginManager, call_each
 
 logger = logging.getLogger(__name__)
 
@@ -25,12 +25,12 @@ def emit(pm: WorkqPluginManager, hook_name: str, event: ItemEvent) -> None:
     """
     if hook_name not in LIFECYCLE_HOOKS:
         raise ValueError(f"{hook_name} is not a lifecycle hook")
-    for impl in getattr(pm.hook, hook_name).get_hookimpls():
+    for call in call_each(pm, hook_name, event=event):
         try:
-            impl.function(event=event)
+            call.run()
         except Exception:
             logger.error(
                 "lifecycle plugin failed",
                 exc_info=True,
-                extra={"plugin": impl.plugin_name, "hook": hook_name, "job_id": event.job_id},
+                extra={"plugin": call.plugin, "hook": hook_name, "job_id": event.job_id},
             )

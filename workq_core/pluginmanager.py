@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
@@ -41,7 +42,19 @@ class WorkqPluginManager(pluggy.PluginManager):
             raise PluginError(f"plugin {name!r} is invalid: {exc}") from None
         except ValueError as exc:
             raise PluginError(f"plugin {name!r} could not be registered: {exc}") from None
+        self._refuse_wrappers(plugin, name)
         self.sources[name] = source or PluginSource()
+
+    def _refuse_wrappers(self, plugin: Any, name: str) -> None:
+        """Workq calls each implementation on its own (see :func:`call_each`): no wrappers."""
+        for caller in self.get_hookcallers(plugin) or []:
+            for impl in caller.get_hookimpls():
+                if impl.plugin is plugin and (impl.hookwrapper or impl.wrapper):
+                    self.unregister(plugin)
+                    raise PluginError(
+                        f"plugin {name!r}: {caller.name} is a wrapper; Workq hooks take plain "
+                        "implementations only"
+                    )
 
     def check_unknown_hooks(self) -> None:
         """Fail when a plugin implements a hook that no spec declares (a typo, usually)."""
@@ -49,6 +62,29 @@ class WorkqPluginManager(pluggy.PluginManager):
             self.check_pending()
         except pluggy.PluginValidationError as exc:
             raise PluginError(f"plugin {self.get_name(exc.plugin)!r}: {exc}") from None
+
+
+def call_each(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> Iterator[Call]:
+    """One call per implementation of ``hook_name``, in the order pluggy calls them.
+
+    Pluggy's own rules, applied one implementation at a time: ``tryfirst`` and
+    newest registrations first, and each implementation gets only the
+    arguments it names (fewer than the spec is fine). One at a time, because
+    the core must know which plugin registered an entry and must contain a
+    failing observer without skipping the others, which ``pm.hook.X()`` does
+    not allow.
+    """
+    for impl in reversed(getattr(pm.hook, hook_name).get_hookimpls()):
+        args = [kwargs[name] for name in impl.argnames]
+        yield Call(impl.plugin_name, functools.partial(impl.function, *args))
+
+
+@dataclass(frozen=True)
+class Call:
+    """One pending call of one plugin's implementation of a hook."""
+
+    plugin: str
+    run: Callable[[], Any]
 
 
 def create_plugin_manager(

@@ -24,9 +24,8 @@ def backoff_ms(policy: RetryPolicy, failed_attempt: int, rand: random.Random | N
 
 def policy_for(job_type: JobType, defaults: ExecutorSettings) -> RetryPolicy:
     """The job type's own ``retry`` policy, or the executor's configured one."""
-    own = getattr(job_type, "retry", None)
-    if isinstance(own, RetryPolicy):
-        return own
+    if job_type.retry is not None:
+        return job_type.retry
     return RetryPolicy(
         max_attempts=defaults.max_attempts,
         base_delay_ms=defaults.base_delay_ms,

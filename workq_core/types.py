@@ -46,17 +46,18 @@ class JobContext:
 
 @runtime_checkable
 class JobType(Protocol):
-    """A kind of job: its name, input schema and handler.
+    """A kind of job: its name, input schema, retry policy and handler.
 
-    ``retry`` is optional; without it the executor's configured policy applies.
-    ``run`` returns a JSON-serialisable value (it is stored as the item's
-    result). Raising any exception fails the attempt; the item is retried with
-    backoff until its attempts run out and is then dead-lettered.
+    ``name`` is also the topic its items travel on. ``retry`` is a
+    :class:`RetryPolicy`, or None for the executor's configured one. What
+    ``run`` may return and raise, and what is recorded for each, is the
+    handler contract in docs/plugins.md.
     """
 
     name: str
     description: str
     input_schema: Mapping[str, Any]
+    retry: RetryPolicy | None
 
     def run(self, data: dict[str, Any], ctx: JobContext) -> Any: ...
 
@@ -127,12 +128,15 @@ class OutgoingMessage:
 
 @runtime_checkable
 class Delivery(Protocol):
-    """A message received from a transport, to be settled exactly once."""
+    """A message received from a transport, to be settled exactly once.
+
+    No redelivery count: brokers keep it in memory and reset it when they
+    restart, so the core counts attempts in the database instead.
+    """
 
     job_type: str
     payload: bytes
     properties: Mapping[str, str]
-    redelivery_count: int
 
 
 @runtime_checkable
@@ -141,8 +145,11 @@ class Receiver(Protocol):
 
     ``receive`` may be called from several threads at once. Every delivery is
     settled exactly once: ``ack`` after its outcome is committed, ``nack`` to
-    have the broker redeliver it (to any consumer), or through
-    :meth:`Transport.dead_letter`.
+    have the broker redeliver it (to any consumer), or ``dead_letter``:
+    publish it, with its properties plus ``properties``, to its job type's
+    dead-letter topic, confirmed, and then ack it. ``dead_letter`` raises
+    :class:`workq_core.TransportError` (and leaves the delivery unsettled) if
+    the broker did not confirm.
     """
 
     def receive(self, timeout_s: float) -> Delivery | None: ...
@@ -150,6 +157,8 @@ class Receiver(Protocol):
     def ack(self, delivery: Delivery) -> None: ...
 
     def nack(self, delivery: Delivery) -> None: ...
+
+    def dead_letter(self, delivery: Delivery, properties: Mapping[str, str]) -> None: ...
 
     def close(self) -> None: ...
 
@@ -160,24 +169,21 @@ class Transport(Protocol):
 
     One topic per job type. ``declare`` makes the topics, their shared
     subscription and the dead-letter topic's subscription exist, so nothing
-    published afterwards is skipped or discarded. ``publish`` and
-    ``dead_letter`` return only after the broker confirmed every message, or
-    raise :class:`workq_core.TransportError`; nothing is dropped silently.
-    ``delay_ms`` is a hint: brokers that ignore it deliver at once, so
-    consumers must still honour an item's due time.
+    published afterwards is skipped or discarded. ``publish`` returns only
+    after the broker confirmed every message, or raises
+    :class:`workq_core.TransportError`; nothing is dropped silently.
+
+    There is no delayed publish: the core publishes an item only once it is
+    due (due times live in the database, as retries' do), so a transport
+    never holds messages for later and brokers that ignore delivery delays
+    (pulsar-lite) behave the same as those that honour them.
     """
 
     def declare(self, job_types: Sequence[str]) -> None: ...
 
-    def publish(
-        self, job_type: str, messages: Sequence[OutgoingMessage], *, delay_ms: int = 0
-    ) -> None: ...
+    def publish(self, job_type: str, messages: Sequence[OutgoingMessage]) -> None: ...
 
     def subscribe(self, job_types: Sequence[str]) -> Receiver: ...
-
-    def dead_letter(
-        self, receiver: Receiver, delivery: Delivery, properties: Mapping[str, str]
-    ) -> None: ...
 
     def close(self) -> None: ...
 

@@ -21,6 +21,7 @@ class BenchJob:
         "required": ["kind", "id"],
         "additionalProperties": False,
     }
+    retry = None
 
     def run(self, data: dict[str, Any], ctx: JobContext) -> dict[str, str]:
         return {"value": run_job(data["kind"], data["id"])}
@@ -29,7 +30,7 @@ class BenchJob:
 class BenchPlugin:
     @hookimpl
     def workq_register_job_types(self, registry: Registry[Any]) -> None:
-        registry.add(NAME, BenchJob())
+        registry.add(BenchJob())
 
 
 PLUGINS = [("bench", BenchPlugin())]

@@ -30,6 +30,7 @@ class FibonacciJob:
         "required": ["iterations"],
         "additionalProperties": False,
     }
+    retry = None  # the executor's configured policy
 
     def run(self, data: dict[str, Any], ctx: JobContext) -> dict[str, str]:
         a, b = 0, 1
@@ -40,4 +41,4 @@ class FibonacciJob:
 
 @hookimpl
 def workq_register_job_types(registry: Registry[Any]) -> None:
-    registry.add(FibonacciJob.name, FibonacciJob())
+    registry.add(FibonacciJob())

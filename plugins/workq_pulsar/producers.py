@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
 from typing import Any
 
 import pulsar
@@ -90,13 +89,11 @@ def publish(
     topic: str,
     messages: Sequence[OutgoingMessage],
     *,
-    delay_ms: int,
     send_timeout_ms: int,
     extra_properties: Mapping[str, str] | None = None,
 ) -> None:
     """Send all asynchronously, flush, and wait for every callback; raise on any failure."""
     tally = Confirmations(len(messages))
-    delay = timedelta(milliseconds=delay_ms) if delay_ms > 0 else None
     for index, message in enumerate(messages):
         properties = {**message.properties, **(extra_properties or {})}
         try:
@@ -105,7 +102,6 @@ def publish(
                 tally.callback,
                 properties=properties,
                 partition_key=message.key or None,
-                deliver_after=delay,
             )
         except pulsar.PulsarException as exc:
             tally.settle(str(exc), count=len(messages) - index)

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 
 import pulsar
 
-from workq_core import Delivery, TransportError
+from workq_core import Delivery, OutgoingMessage, TransportError
+from workq_pulsar.producers import ProducerCache, publish
 from workq_pulsar.topics import TopicNames
 
 logger = logging.getLogger(__name__)
@@ -39,9 +40,17 @@ class PulsarReceiver:
     caller (tests/transport check this with eight threads).
     """
 
-    def __init__(self, consumer: pulsar.Consumer, names: TopicNames) -> None:
+    def __init__(
+        self,
+        consumer: pulsar.Consumer,
+        names: TopicNames,
+        producers: ProducerCache,
+        send_timeout_ms: int,
+    ) -> None:
         self._consumer = consumer
         self._names = names
+        self._producers = producers
+        self._send_timeout_ms = send_timeout_ms
 
     def receive(self, timeout_s: float) -> PulsarDelivery | None:
         try:
@@ -71,6 +80,24 @@ class PulsarReceiver:
             self._consumer.negative_acknowledge(_message(delivery))
         except pulsar.PulsarException as exc:
             raise TransportError(f"nack failed: {exc}") from exc
+
+    def dead_letter(self, delivery: Delivery, properties: Mapping[str, str]) -> None:
+        """Publish the payload with its properties plus ``properties`` to the DLQ, then ack.
+
+        Acknowledged only after the broker confirmed the dead letter, so a
+        crash in between leaves the message to be delivered again, never lost.
+        """
+        message = _message(delivery)
+        dlq = self._names.dlq(self._names.job_type(message.topic_name()))
+        outgoing = OutgoingMessage(message.partition_key(), delivery.payload, delivery.properties)
+        publish(
+            self._producers.get(dlq),
+            dlq,
+            [outgoing],
+            send_timeout_ms=self._send_timeout_ms,
+            extra_properties=properties,
+        )
+        self.ack(delivery)
 
     def close(self) -> None:
         """Idempotent: the transport closes every receiver it made, even closed ones."""

@@ -5,15 +5,15 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 
 import pulsar
 
-from workq_core import Delivery, OutgoingMessage, Receiver, TransportError
+from workq_core import OutgoingMessage, Receiver, TransportError
 from workq_pulsar.client import open_client
 from workq_pulsar.lite_shim import LiteShim
 from workq_pulsar.producers import ProducerCache, publish
-from workq_pulsar.receiver import PulsarDelivery, PulsarReceiver
+from workq_pulsar.receiver import PulsarReceiver
 from workq_pulsar.settings import PulsarSettings
 from workq_pulsar.topics import TopicNames
 
@@ -50,9 +50,7 @@ class PulsarTransport:
             self._subscribe([topic]).close()
         logger.info("declared pulsar topics", extra={"topics": topics})
 
-    def publish(
-        self, job_type: str, messages: Sequence[OutgoingMessage], *, delay_ms: int = 0
-    ) -> None:
+    def publish(self, job_type: str, messages: Sequence[OutgoingMessage]) -> None:
         if not messages:
             return
         topic = self.names.topic(job_type)
@@ -60,7 +58,6 @@ class PulsarTransport:
             self._producers.get(topic),
             topic,
             messages,
-            delay_ms=delay_ms,
             send_timeout_ms=self.settings.send_timeout_ms,
         )
 
@@ -68,27 +65,8 @@ class PulsarTransport:
         return self._receiver(self.names.topics(job_types))
 
     def subscribe_dead_letters(self, job_types: Sequence[str]) -> Receiver:
-        """A receiver on the DLQ topics (re-running dead items, inspecting them)."""
+        """A receiver on the DLQ topics, for inspecting dead letters (not used by the core)."""
         return self._receiver(self.names.topics(job_types, dlq=True))
-
-    def dead_letter(
-        self, receiver: Receiver, delivery: Delivery, properties: Mapping[str, str]
-    ) -> None:
-        """Publish the payload with its properties plus ``properties`` to the DLQ, then ack."""
-        if not isinstance(delivery, PulsarDelivery):
-            raise TransportError(f"not a delivery of the pulsar transport: {delivery!r}")
-        dlq = self.names.dlq(delivery.job_type)
-        key = delivery.message.partition_key()
-        message = OutgoingMessage(key, delivery.payload, delivery.properties)
-        publish(
-            self._producers.get(dlq),
-            dlq,
-            [message],
-            delay_ms=0,
-            send_timeout_ms=self.settings.send_timeout_ms,
-            extra_properties=properties,
-        )
-        receiver.ack(delivery)
 
     def close(self) -> None:
         with self._lock:
@@ -99,7 +77,9 @@ class PulsarTransport:
         self._handle.close()
 
     def _receiver(self, topics: list[str]) -> PulsarReceiver:
-        receiver = PulsarReceiver(self._subscribe(topics), self.names)
+        receiver = PulsarReceiver(
+            self._subscribe(topics), self.names, self._producers, self.settings.send_timeout_ms
+        )
         with self._lock:
             self._receivers.append(receiver)
         return receiver

@@ -36,7 +36,7 @@ class FailingJob:
 class FailingPlugin:
     @hookimpl
     def workq_register_job_types(self, registry: Any) -> None:
-        registry.add(FailingJob.name, FailingJob())
+        registry.add(FailingJob())
 
 
 @pytest.fixture(scope="module")

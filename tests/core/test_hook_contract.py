@@ -5,8 +5,9 @@ from __future__ import annotations
 import inspect
 from pathlib import Path
 
-from workq_core import ItemEvent, hookimpl, hookspecs
-from workq_core.lifecycle import LIFECYCLE_HOOKS, emit
+import pytest
+
+from workq_core import PluginError, hookimpl, hookspecs
 from workq_core.runtime import bootstrap
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
@@ -31,60 +32,73 @@ def test_every_hook_has_a_docstring_and_a_section_in_the_plugin_guide():
         assert documented_signature(name, sig) in guide, f"{name} is not documented in {DOCS.name}"
 
 
-class EveryHook:
-    """A plugin implementing every hook, recording that the core called it."""
+class EveryHookWithoutArguments:
+    """Implements every hook taking none of its arguments, as pluggy allows; records calls."""
 
     def __init__(self):
-        self.called: set[str] = set()
+        self.called: list[str] = []
 
     @hookimpl
-    def workq_register_config_sections(self, registry):
-        self.called.add("workq_register_config_sections")
+    def workq_register_config_sections(self):
+        self.called.append("workq_register_config_sections")
 
     @hookimpl
-    def workq_register_job_types(self, registry):
-        self.called.add("workq_register_job_types")
+    def workq_register_job_types(self):
+        self.called.append("workq_register_job_types")
 
     @hookimpl
-    def workq_register_auth_backends(self, registry):
-        self.called.add("workq_register_auth_backends")
+    def workq_register_auth_backends(self):
+        self.called.append("workq_register_auth_backends")
 
     @hookimpl
-    def workq_register_dedup_stores(self, registry):
-        self.called.add("workq_register_dedup_stores")
+    def workq_register_dedup_stores(self):
+        self.called.append("workq_register_dedup_stores")
 
     @hookimpl
-    def workq_register_transports(self, registry):
-        self.called.add("workq_register_transports")
+    def workq_register_transports(self):
+        self.called.append("workq_register_transports")
 
     @hookimpl
-    def workq_item_started(self, event):
-        self.called.add("workq_item_started")
+    def workq_item_started(self):
+        self.called.append("workq_item_started")
 
     @hookimpl
-    def workq_item_succeeded(self, event):
-        self.called.add("workq_item_succeeded")
+    def workq_item_succeeded(self):
+        self.called.append("workq_item_succeeded")
 
     @hookimpl
-    def workq_item_failed(self, event):
-        self.called.add("workq_item_failed")
+    def workq_item_failed(self):
+        self.called.append("workq_item_failed")
 
     @hookimpl
-    def workq_item_dead(self, event):
-        self.called.add("workq_item_dead")
-
-
-def test_every_hook_is_called_by_the_core():
-    plugin = EveryHook()
-    runtime = bootstrap(env={}, extra_plugins=[("every-hook", plugin)])
-    runtime.catalog.registries()
-    event = ItemEvent(job_id="j", job_type="T", item_index=0, attempt=1, max_attempts=1)
-    for hook in LIFECYCLE_HOOKS:
-        emit(runtime.pm, hook, event)
-
-    assert plugin.called == set(hook_specs())
+    def workq_item_dead(self):
+        self.called.append("workq_item_dead")
 
 
 def test_the_test_plugin_implements_every_hook_spec():
-    implemented = {n for n in dir(EveryHook) if n.startswith("workq_")}
+    implemented = {n for n in dir(EveryHookWithoutArguments) if n.startswith("workq_")}
     assert implemented == set(hook_specs())
+
+
+def test_registration_hooks_are_called_with_only_the_arguments_they_take(caplog):
+    # Given a plugin whose registration hooks take no arguments (fewer than the spec)
+    plugin = EveryHookWithoutArguments()
+    runtime = bootstrap(env={}, extra_plugins=[("no-args", plugin)])
+    # When the core collects every registry
+    runtime.catalog.registries()
+    # Then each registration hook was called once, and nothing failed
+    registration = [name for name in hook_specs() if name.startswith("workq_register_")]
+    assert sorted(plugin.called) == sorted(registration)
+    assert "failed" not in caplog.text
+    # (lifecycle hooks: tests/executor/test_lifecycle_hooks.py drives a real item)
+
+
+class Wrapper:
+    @hookimpl(wrapper=True)
+    def workq_item_started(self, event):
+        return (yield)
+
+
+def test_a_wrapper_implementation_is_a_startup_error():
+    with pytest.raises(PluginError, match="'wrapping': workq_item_started is a wrapper"):
+        bootstrap(env={}, extra_plugins=[("wrapping", Wrapper())])

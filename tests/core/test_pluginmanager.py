@@ -8,6 +8,7 @@ from workq_core import ConfigError, DuplicateName, PluginError, hookimpl
 from workq_core.catalog import Catalog
 from workq_core.pluginmanager import create_plugin_manager
 from workq_core.runtime import bootstrap
+from workq_fibonacci import FibonacciJob
 
 
 def test_shipped_plugins_come_from_the_distribution():
@@ -48,13 +49,14 @@ def test_a_hook_with_a_wrong_signature_is_a_startup_error():
 class AnotherFibonacci:
     @hookimpl
     def workq_register_job_types(self, registry):
-        registry.add("Fibonacci", object())
+        registry.add(FibonacciJob())
 
 
 def test_a_name_registered_twice_names_both_plugins():
     runtime = bootstrap(extra_plugins=[("copycat", AnotherFibonacci())])
-    with pytest.raises(DuplicateName, match="'fibonacci' and plugin 'copycat'"):
+    with pytest.raises(DuplicateName, match="'Fibonacci' is registered by both plugin") as info:
         runtime.catalog.job_types  # noqa: B018 - collecting is what fails
+    assert "'fibonacci'" in str(info.value) and "'copycat'" in str(info.value)
 
 
 class RaisesInRegistration:
@@ -69,17 +71,21 @@ def test_an_exception_in_a_registration_hook_names_the_plugin():
         runtime.catalog.dedup_stores  # noqa: B018
 
 
+class Broken:
+    name = "Broken"
+
+
 class NotAJobType:
     @hookimpl
     def workq_register_job_types(self, registry):
-        registry.add("Broken", object())
+        registry.add(Broken())
 
 
 def test_a_job_type_without_schema_or_handler_is_refused_at_startup():
     runtime = bootstrap(extra_plugins=[("broken-job", NotAJobType())])
     with pytest.raises(
         PluginError,
-        match="'broken-job': job type 'Broken' lacks name, description, input_schema, run",
+        match="'broken-job': job type 'Broken' lacks description, input_schema, retry, run",
     ):
         runtime.catalog.job_types  # noqa: B018
 
@@ -88,6 +94,7 @@ class BadSchemaJob:
     name = "BadSchema"
     description = "has an invalid schema"
     input_schema = {"type": "no-such-type"}
+    retry = None
 
     def run(self, data, ctx):
         return None
@@ -96,7 +103,7 @@ class BadSchemaJob:
 class BadSchemaPlugin:
     @hookimpl
     def workq_register_job_types(self, registry):
-        registry.add(BadSchemaJob.name, BadSchemaJob())
+        registry.add(BadSchemaJob())
 
 
 def test_a_job_type_with_an_invalid_schema_is_refused_at_startup():

@@ -24,6 +24,7 @@ class Counting:
         "required": ["n"],
         "additionalProperties": False,
     }
+    retry = None
 
     def __init__(self) -> None:
         self.runs: dict[str, int] = {}  # idempotency key (job_id:index) -> runs
@@ -46,7 +47,7 @@ class CountingPlugin:
 
     @hookimpl
     def workq_register_job_types(self, registry):
-        registry.add(self.job.name, self.job)
+        registry.add(self.job)
 
 
 def publish_again(pipeline, job_id: str, index: int) -> None:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
+
+import pytest
 
 from tests.executor.conftest import wait_for
-from workq_core import JobContext, RetryPolicy, hookimpl
+from workq_core import JobContext, PermanentFailure, RetryLater, RetryPolicy, hookimpl
 
 
 def fib(n: int) -> str:
@@ -100,7 +103,7 @@ class FlakyPlugin:
 
     @hookimpl
     def workq_register_job_types(self, registry):
-        registry.add(self.job.name, self.job)
+        registry.add(self.job)
 
     @hookimpl
     def workq_item_failed(self, event):
@@ -159,3 +162,113 @@ def test_a_failing_item_is_dead_lettered_after_exactly_its_max_attempts(make_pip
     finally:
         dlq.close()
     assert pipeline.items(job_id)[0]["dead_lettered_at"] is not None
+
+
+class Steered:
+    """A handler that steers its outcome: asks for a later retry, or fails for good."""
+
+    name = "Steered"
+    description = "raises RetryLater or PermanentFailure as told"
+    input_schema = {"type": "object"}
+    retry = RetryPolicy(max_attempts=3, base_delay_ms=10, max_delay_ms=10)
+
+    def __init__(self) -> None:
+        self.runs: list[float] = []
+
+    def run(self, data: dict, ctx: JobContext) -> dict:
+        self.runs.append(time.monotonic())
+        if data["do"] == "later" and ctx.attempt < data.get("until", 99):
+            raise RetryLater(500, "upstream said wait")
+        if data["do"] == "never":
+            raise PermanentFailure("the record is gone")
+        return {"attempt": ctx.attempt}
+
+    @hookimpl
+    def workq_register_job_types(self, registry):
+        registry.add(self)
+
+
+def test_retry_later_waits_the_delay_it_names_and_counts_the_attempt(make_pipeline):
+    # Given a handler that asks for a retry in 500 ms once (its backoff is 10 ms)
+    job = Steered()
+    pipeline = make_pipeline(extra_plugins=[("steered", job)])
+    pipeline.start_relay()
+    pipeline.start_executor()
+    # When its item runs
+    job_id = pipeline.submit("Steered", [{"do": "later", "until": 2}], max_attempts=3)
+    (item,) = pipeline.wait_final(job_id)
+    # Then the second attempt came after the named delay, not the backoff, and both counted
+    assert (item["status"], item["attempts"]) == ("completed", 2)
+    assert job.runs[1] - job.runs[0] >= 0.5
+
+
+def test_retry_later_on_the_last_attempt_is_dead_like_any_failure(make_pipeline):
+    job = Steered()
+    pipeline = make_pipeline(extra_plugins=[("steered", job)])
+    pipeline.start_relay()
+    pipeline.start_executor()
+    job_id = pipeline.submit("Steered", [{"do": "later"}], max_attempts=2)
+    (item,) = pipeline.wait_final(job_id)
+    assert (item["status"], item["attempts"], item["error_type"]) == ("dead", 2, "RetryLater")
+    assert item["last_error"] == "RetryLater: upstream said wait"
+
+
+def test_permanent_failure_is_dead_lettered_at_once_with_attempts_left(make_pipeline):
+    # Given a handler that knows no retry can help
+    job = Steered()
+    pipeline = make_pipeline(extra_plugins=[("steered", job)])
+    pipeline.start_relay()
+    pipeline.start_executor()
+    # When its item runs with 3 attempts allowed
+    job_id = pipeline.submit("Steered", [{"do": "never"}], max_attempts=3)
+    (item,) = pipeline.wait_final(job_id)
+    # Then it ran once and is dead, in the dead-letter topic once
+    assert (item["status"], item["attempts"], item["error_type"]) == ("dead", 1, "PermanentFailure")
+    assert len(job.runs) == 1
+    wait_for(lambda: pipeline.items(job_id)[0]["dead_lettered_at"] is not None)
+    dlq = pipeline.transport.subscribe_dead_letters(["Steered"])
+    try:
+        delivery = dlq.receive(10)
+        assert delivery is not None and delivery.properties["error_type"] == "PermanentFailure"
+        dlq.ack(delivery)
+        assert dlq.receive(1) is None
+    finally:
+        dlq.close()
+
+
+def test_retry_later_refuses_a_negative_delay():
+    with pytest.raises(ValueError, match="delay_ms >= 0"):
+        RetryLater(-1)
+
+
+class Unserialisable:
+    """Returns a value JSON cannot hold for one item, a plain one for the others."""
+
+    name = "Unserialisable"
+    description = "returns a set for item 0"
+    input_schema = {"type": "object"}
+    retry = RetryPolicy(max_attempts=2, base_delay_ms=10, max_delay_ms=10)
+
+    def run(self, data: dict, ctx: JobContext) -> object:
+        return {1, 2} if ctx.item_index == 0 else {"ok": ctx.item_index}
+
+    @hookimpl
+    def workq_register_job_types(self, registry):
+        registry.add(self)
+
+
+def test_a_result_json_cannot_hold_fails_that_attempt_only(make_pipeline):
+    # Given a batch of items where one handler returns a set
+    pipeline = make_pipeline(extra_plugins=[("unserialisable", Unserialisable())])
+    pipeline.start_relay()
+    pipeline.start_executor()
+    job_id = pipeline.submit("Unserialisable", [{}] * 10, max_attempts=2)
+    items = pipeline.wait_final(job_id)
+    # Then that item failed its attempts with a TypeError, and the others completed once
+    assert (items[0]["status"], items[0]["attempts"], items[0]["error_type"]) == (
+        "dead",
+        2,
+        "TypeError",
+    )
+    assert all((i["status"], i["attempts"]) == ("completed", 1) for i in items[1:])
+    assert json.loads(items[1]["result"]) == {"ok": 1}

@@ -46,7 +46,7 @@ class EchoJob:
 class EchoPlugin:
     @hookimpl
     def workq_register_job_types(self, registry: Any) -> None:
-        registry.add(EchoJob.name, EchoJob())
+        registry.add(EchoJob())
 
 
 @dataclass

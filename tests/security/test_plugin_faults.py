@@ -97,7 +97,7 @@ class ExplodingObserver:
 
     @hookimpl
     def workq_register_job_types(self, registry: Any) -> None:
-        registry.add(FlakyJob.name, FlakyJob())
+        registry.add(FlakyJob())
 
     @hookimpl
     def workq_item_started(self, event):

@@ -14,7 +14,7 @@ def test_dead_letter_moves_message_with_properties_to_dlq(make_transport, job_ty
     delivery = receiver.receive(5)
     assert delivery is not None
     # When it is dead-lettered with error details
-    transport.dead_letter(receiver, delivery, {"error": "boom", "attempt": "6"})
+    receiver.dead_letter(delivery, {"error": "boom", "attempt": "6"})
     # Then the original is acknowledged (never redelivered) ...
     assert receiver.receive(0.5) is None
     # ... and the DLQ subscription holds it with old and new properties merged

@@ -119,13 +119,3 @@ def test_nack_leads_to_redelivery_with_count(make_transport, job_type):
     assert again is not None
     assert (again.payload, again.redelivery_count) == (b"m0", 1)
     receiver.ack(again)
-
-
-def test_delayed_publish_is_confirmed_and_eventually_delivered(make_transport, job_type):
-    # pulsar-lite ignores deliver_after; a real Pulsar delays. Either way the
-    # message must be accepted and arrive (consumers honour due times themselves).
-    transport = make_transport()
-    transport.declare([job_type])
-    transport.publish(job_type, messages(1), delay_ms=200)
-    got = drain(transport.subscribe([job_type]), 1, timeout_s=5)
-    assert [d.payload for d in got] == [b"m0"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -13,7 +14,7 @@ import peewee
 
 from workq_core.config import Settings
 from workq_core.db import database_errors
-from workq_core.errors import InvalidPayload, Unavailable
+from workq_core.errors import InvalidPayload, PermanentFailure, RetryLater, Unavailable
 from workq_core.events import ItemEvent
 from workq_core.faults import AFTER_COMMIT_BEFORE_ACK, fault_point
 from workq_core.jobs import execution
@@ -22,7 +23,7 @@ from workq_core.jobs.messages import BadMessage, ItemRef, decode
 from workq_core.jobs.states import COMPLETED, RETRYING
 from workq_core.lifecycle import emit
 from workq_core.pluginmanager import WorkqPluginManager
-from workq_core.registry import Registry
+from workq_core.registry import JobTypeRegistry
 from workq_core.retry import backoff_ms, policy_for
 from workq_core.types import DedupStore, Delivery, JobContext, JobType, Receiver, Transport
 from workq_core.validation import validate_items
@@ -46,7 +47,7 @@ class ItemHandler:
     db: peewee.Database
     transport: Transport
     dedup: DedupStore
-    job_types: Registry[JobType]
+    job_types: JobTypeRegistry
     pm: WorkqPluginManager
     settings: Settings
     lease_ms: int = 60_000
@@ -82,9 +83,7 @@ class ItemHandler:
             return decode(delivery.payload, delivery.properties)
         except BadMessage as exc:
             logger.error("dead-lettering a message that is not an item", extra={"error": str(exc)})
-            self.transport.dead_letter(
-                receiver, delivery, {"error_type": "BadMessage", "error_message": str(exc)}
-            )
+            receiver.dead_letter(delivery, {"error_type": "BadMessage", "error_message": str(exc)})
             return None
 
     def _process(self, receiver: Receiver, pending: Pending, settled: set[int]) -> None:
@@ -141,17 +140,26 @@ class ItemHandler:
         try:
             validate_items(job_type, [claim.data])
             ctx = JobContext(claim.job_id, claim.index, claim.attempt, _key(claim))
-            result = job_type.run(claim.data, ctx)
-        except InvalidPayload as exc:
-            return Outcome(claim, error=exc)  # invalid stays invalid: dead without retries
+            # Encoded here, so an unserialisable result fails this attempt
+            # alone rather than the batch's commit.
+            result = json.dumps(job_type.run(claim.data, ctx), allow_nan=False)
+        except (InvalidPayload, PermanentFailure) as exc:
+            return Outcome(claim, error=exc)  # no retry can help: dead at once
+        except RetryLater as exc:
+            return Outcome(claim, error=exc, retry_in_ms=self._retry_delay(job_type, claim, exc))
         except Exception as exc:
             return Outcome(claim, error=exc, retry_in_ms=self._retry_delay(job_type, claim))
         duration_ms = (time.perf_counter() - started) * 1000
-        return Outcome(claim, result=result, duration_ms=duration_ms)
+        return Outcome(claim, result_json=result, duration_ms=duration_ms)
 
-    def _retry_delay(self, job_type: JobType, claim: Claim) -> int | None:
+    def _retry_delay(
+        self, job_type: JobType, claim: Claim, asked: RetryLater | None = None
+    ) -> int | None:
+        """None after the last attempt (dead), else the handler's delay or the backoff."""
         if claim.attempt >= claim.max_attempts:
             return None
+        if asked is not None:
+            return asked.delay_ms
         return backoff_ms(policy_for(job_type, self.settings.executor), claim.attempt)
 
     def _emit_outcome(self, outcome: Outcome) -> None:
@@ -159,8 +167,12 @@ class ItemHandler:
         if outcome.kind == COMPLETED:
             emit(self.pm, "workq_item_succeeded", replace(event, duration_ms=outcome.duration_ms))
         else:
-            logger.warning(
-                "item attempt failed; will retry",
+            asked = isinstance(outcome.error, RetryLater)
+            logger.log(
+                logging.INFO if asked else logging.WARNING,
+                "item retry requested by its handler"
+                if asked
+                else "item attempt failed; will retry",
                 extra={
                     "job_id": event.job_id,
                     "job_type": event.job_type,
@@ -185,7 +197,7 @@ class ItemHandler:
                     "attempt": claim.attempt,
                 },
             )
-            self.transport.dead_letter(receiver, delivery, _dead_letter_properties(claim))
+            receiver.dead_letter(delivery, _dead_letter_properties(claim))
             settled.add(id(delivery))
         if dead:
             execution.mark_dead_lettered(self.db, [claim.item_id for claim, _ in dead])

@@ -157,7 +157,7 @@ class Outcome:
     """How one claimed attempt ended: a result, or an error with a retry delay or none."""
 
     claim: Claim
-    result: Any = None
+    result_json: str | None = None
     error: BaseException | None = None
     retry_in_ms: int | None = None  # with an error: None means dead (no retry)
     duration_ms: float | None = None
@@ -200,7 +200,7 @@ def _outcome_row(outcome: Outcome, now: int) -> tuple[Any, ...]:
     if outcome.error is not None:
         error_type = type(outcome.error).__name__
         text = f"{error_type}: {outcome.error}"[:MAX_ERROR_TEXT]
-    result = json.dumps(outcome.result, allow_nan=False) if kind == COMPLETED else None
+    result = outcome.result_json if kind == COMPLETED else None
     due = now + outcome.retry_in_ms if kind == RETRYING and outcome.retry_in_ms else None
     finished = None if kind == RETRYING else now
     return (kind, result, error_type, text, due, finished, now, outcome.claim.item_id)

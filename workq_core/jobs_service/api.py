@@ -15,11 +15,12 @@ import peewee
 from workq_core.catalog import Catalog
 from workq_core.config import Settings
 from workq_core.db import database_errors
-from workq_core.errors import InvalidPayload, JobTypeNotFound
+from workq_core.errors import InvalidPayload
 from workq_core.jobs import commands, queries
 from workq_core.jobs.queries import JobRecord
 from workq_core.jobs.submission import submit_job
-from workq_core.types import JobType, RetryPolicy
+from workq_core.retry import policy_for
+from workq_core.types import JobType
 from workq_core.validation import validate_items
 
 logger = logging.getLogger(__name__)
@@ -55,11 +56,8 @@ class JobsApi:
         return [entry.value for entry in self.catalog.job_types.entries()]
 
     def job_type(self, name: str) -> JobType:
-        """The installed job type ``name``; the error lists the installed names."""
-        if name in self.catalog.job_types:
-            return self.catalog.job_types.get(name)
-        available = ", ".join(self.catalog.job_types.names()) or "none"
-        raise JobTypeNotFound(f"Unknown job type {name!r}; available: {available}.")
+        """The installed job type ``name``; JobTypeNotFound lists the installed names."""
+        return self.catalog.job_types.get(name)
 
     def submit(
         self, user_id: int, name: str, data: Any, idempotency_key: str | None = None
@@ -157,10 +155,7 @@ class JobsApi:
         return data
 
     def _max_attempts(self, job_type: JobType) -> int:
-        retry = getattr(job_type, "retry", None)
-        if isinstance(retry, RetryPolicy):
-            return retry.max_attempts
-        return self.settings.executor.max_attempts
+        return policy_for(job_type, self.settings.executor).max_attempts
 
 
 def _check_key(key: str | None) -> None:

@@ -74,4 +74,4 @@ def _record(job_id: str, index: int, attempt: int, kind: str) -> None:
 
 @hookimpl
 def workq_register_job_types(registry: Any) -> None:
-    registry.add(FaultProbeJob.name, FaultProbeJob())
+    registry.add(FaultProbeJob())

@@ -42,7 +42,7 @@ class DictDedupStore:
 
 @hookimpl
 def workq_register_job_types(registry: Registry[Any]) -> None:
-    registry.add(EchoJob.name, EchoJob())
+    registry.add(EchoJob())
 
 
 @hookimpl
