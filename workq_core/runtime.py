@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from workq_core.catalog import Catalog
-from workq_core.config import Layers, Settings, resolve_core, resolve_settings
+from workq_core.config import DotenvFile, Layers, Settings, resolve_core, resolve_settings
 from workq_core.pluginmanager import WorkqPluginManager, create_plugin_manager
 from workq_core.types import AuthBackend, ComponentContext, DedupStore, Transport
 
@@ -44,11 +44,15 @@ def bootstrap(
     config_file: str | None = None,
     env: Mapping[str, str] | None = None,
     flags: Mapping[str, Any] | None = None,
+    dotenv: Sequence[DotenvFile] = (),
     extra_plugins: Iterable[tuple[str, Any]] = (),
     load_entry_points: bool = True,
 ) -> Runtime:
-    """Resolve settings and plugins for one process; raises ConfigError or PluginError."""
-    layers = Layers.read(config_file, env, flags)
+    """Resolve settings and plugins for one process; raises ConfigError or PluginError.
+
+    ``dotenv`` is the parsed ``.env`` files (highest first) the entry point read.
+    """
+    layers = Layers.read(config_file, env, flags, dotenv)
     core = resolve_core(layers)
     pm = create_plugin_manager(
         core.disable_plugins, extra=extra_plugins, load_entry_points=load_entry_points

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
+from workq_core.config import SERVICES, DotenvFile, read_dotenv_files
 from workq_core.logs import configure_logging
 from workq_core.runtime import Runtime, bootstrap
 
@@ -62,8 +65,42 @@ def flags_from(args: argparse.Namespace) -> dict[str, Any]:
     return flags
 
 
-def runtime_from(args: argparse.Namespace, *, configure_logs: bool = True) -> Runtime:
-    runtime = bootstrap(config_file=args.config, flags=flags_from(args))
+def dotenv_service(args: argparse.Namespace) -> str | None:
+    """Whose ``.env.<service>`` this command reads.
+
+    ``workq auth``, ``jobs`` and ``executor`` read their own; ``workq config
+    --service NAME`` shows that service's view; every other command, ``workq
+    up`` included (it runs all three, whose files could disagree), reads only
+    the shared ``.env``.
+    """
+    command = getattr(args, "command", None)
+    if command in SERVICES:
+        return str(command)
+    return getattr(args, "dotenv_service", None)
+
+
+def dotenv_from(args: argparse.Namespace) -> tuple[DotenvFile, ...]:
+    """The ``.env`` files of the working directory that apply to this command, highest first."""
+    return read_dotenv_files(Path.cwd(), dotenv_service(args))
+
+
+def bootstrap_args(args: argparse.Namespace) -> dict[str, Any]:
+    """``bootstrap()``'s arguments for this command, with the ``.env`` files read now.
+
+    Executors hand the same dict to their worker processes, so those resolve
+    exactly the parent's settings without reading the files again.
+    """
+    return {"config_file": args.config, "flags": flags_from(args), "dotenv": dotenv_from(args)}
+
+
+def runtime_from(
+    args: argparse.Namespace,
+    *,
+    configure_logs: bool = True,
+    boot: Mapping[str, Any] | None = None,
+) -> Runtime:
+    """The runtime from ``boot`` (``bootstrap_args(args)`` when not given)."""
+    runtime = bootstrap(**(boot if boot is not None else bootstrap_args(args)))
     if configure_logs:
         core = runtime.settings.core
         configure_logging(core.log_level, core.log_format)

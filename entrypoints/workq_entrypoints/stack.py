@@ -12,7 +12,7 @@ from workq_core.auth.runner import AuthServiceHandle
 from workq_core.executor.service import ExecutorHandle, start_executor
 from workq_core.jobs_service.runner import JobsServiceHandle, start_jobs_service
 from workq_core.runtime import Runtime
-from workq_entrypoints.options import flags_from, runtime_from
+from workq_entrypoints.options import bootstrap_args, runtime_from
 
 logger = logging.getLogger(__name__)
 
@@ -26,8 +26,8 @@ def local_runtime(args: argparse.Namespace) -> tuple[Runtime, dict[str, Any]]:
     """The runtime for a local stack, and the bootstrap arguments for worker processes."""
     for key, value in LOCAL_FLAGS.items():
         setattr(args, f"set:{key}", getattr(args, f"set:{key}", None) or value)
-    spawn_args = {"config_file": args.config, "flags": flags_from(args)}
-    return runtime_from(args), spawn_args
+    spawn_args = bootstrap_args(args)
+    return runtime_from(args, boot=spawn_args), spawn_args
 
 
 @dataclass

@@ -1,15 +1,16 @@
-"""Layered settings: defaults < config file < WORKQ_* environment < command flags."""
+"""Layered settings: defaults < config file < ``.env`` files < WORKQ_* environment < flags."""
 
 from __future__ import annotations
 
 import dataclasses
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from workq_core.config.dotenv import DotenvFile, first_value
 from workq_core.config.fields import convert, field_types
 from workq_core.config.sections import (
     CORE_SECTIONS,
@@ -29,12 +30,18 @@ DEFAULT_CONFIG_FILE = "workq.toml"
 
 @dataclass(frozen=True)
 class Layers:
-    """The raw inputs, before they are typed: file tables, environment, flags."""
+    """The raw inputs, before they are typed: file tables, ``.env`` files, environment, flags.
+
+    ``dotenv`` is highest precedence first (``.env.<service>``, then ``.env``);
+    the entry point parses those files and passes them in, so library code never
+    reads a working directory's ``.env`` behind a caller's back.
+    """
 
     file: Mapping[str, Any]
     file_path: str | None
     env: Mapping[str, str]
     flags: Mapping[str, Any]
+    dotenv: tuple[DotenvFile, ...] = ()
 
     @classmethod
     def read(
@@ -42,10 +49,15 @@ class Layers:
         config_file: str | None = None,
         env: Mapping[str, str] | None = None,
         flags: Mapping[str, Any] | None = None,
+        dotenv: Sequence[DotenvFile] = (),
     ) -> Layers:
-        """Read the config file named, or WORKQ_CONFIG, or ./workq.toml when present."""
+        """Read the config file named, or WORKQ_CONFIG (environment, then .env), or ./workq.toml."""
         env = dict(os.environ if env is None else env)
-        path = config_file or env.get("WORKQ_CONFIG")
+        dotenv = tuple(dotenv)
+        from_dotenv = first_value(dotenv, ["WORKQ_CONFIG"])
+        path = (
+            config_file or env.get("WORKQ_CONFIG") or (from_dotenv[0] if from_dotenv else None)
+        ) or None
         if path is None and Path(DEFAULT_CONFIG_FILE).is_file():
             path = DEFAULT_CONFIG_FILE
         data: dict[str, Any] = {}
@@ -59,7 +71,7 @@ class Layers:
             for name, table in data.items():
                 if not isinstance(table, dict):
                     raise ConfigError(f"config file {path}: {name!r} must be a [table]")
-        return cls(file=data, file_path=path, env=env, flags=dict(flags or {}))
+        return cls(file=data, file_path=path, env=env, flags=dict(flags or {}), dotenv=dotenv)
 
     def resolve(self, name: str, cls: type[T]) -> tuple[T, dict[str, str]]:
         """Build section ``name`` from the layers; returns it and each key's source."""
@@ -89,12 +101,16 @@ class Layers:
         key = f"{section}.{f.name}"
         if key in self.flags and self.flags[key] is not None:
             return self.flags[key], "flag"
-        env_name = f"WORKQ_{section.upper()}_{f.name.upper()}"
-        if env_name in self.env:
-            return self.env[env_name], f"env {env_name}"
+        # Within one layer the WORKQ_ name beats its legacy alias; across layers
+        # the higher layer wins whichever of the two names it uses.
         alias = f.metadata.get("env")
-        if alias and alias in self.env:
-            return self.env[alias], f"env {alias}"
+        names = [f"WORKQ_{section.upper()}_{f.name.upper()}", *([alias] if alias else [])]
+        for env_name in names:
+            if env_name in self.env:
+                return self.env[env_name], f"env {env_name}"
+        from_dotenv = first_value(self.dotenv, names)
+        if from_dotenv is not None:
+            return from_dotenv
         if f.name in self.file.get(section, {}):
             return self.file[section][f.name], f"file {self.file_path}"
         return None, "default"

@@ -7,7 +7,7 @@ import dataclasses
 import json
 from typing import Any
 
-from workq_core.config import Settings
+from workq_core.config import SERVICES, Settings
 from workq_entrypoints.options import runtime_from
 
 MASK = "********"
@@ -18,6 +18,14 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
         "config", parents=[parent], help="show the effective configuration and its sources"
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.add_argument(
+        "--service",
+        choices=SERVICES,
+        # not ``service``: cli.main reads that as "a long-running service command"
+        dest="dotenv_service",
+        help="show what `workq SERVICE` runs with: .env.SERVICE over .env "
+        "(default: only .env, as `workq up`, `migrate` and `plugins` read)",
+    )
     parser.set_defaults(handler=run)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from workq_entrypoints.options import flags_from, runtime_from, setting_flag
+from workq_entrypoints.options import bootstrap_args, runtime_from, setting_flag
 
 
 def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
@@ -27,8 +27,8 @@ def run(args: argparse.Namespace) -> int:
     from workq_core.shutdown import StopSignal
 
     stop = StopSignal()
-    runtime = runtime_from(args)
-    spawn_args = {"config_file": args.config, "flags": flags_from(args)}
+    spawn_args = bootstrap_args(args)  # worker processes resolve the same layers
+    runtime = runtime_from(args, boot=spawn_args)
     handle = start_executor(runtime, spawn_args=spawn_args)
     run_until_signalled(handle, stop)
     return 0
