@@ -28,7 +28,7 @@ from bench.systems.base import RunContext
 from bench.systems.workq_plugin import NAME
 from bench.systems.workq_sys import SUBMIT, WorkqPostgresSystem, WorkqSystem
 from workq_core.db import connect
-from workq_core.jobs.sql import rows
+from workq_core.db.sql import rows
 from workq_entrypoints.client import GraphQLClient
 
 

@@ -4,7 +4,7 @@
    ``yaml.load`` without a safe loader, no ``shell=True``.
 2. SQL text is never built from data. Every SQL argument of a sink
    (``execute_sql``, ``executemany``, ``execute_batch`` and the ``run`` /
-   ``rows`` / ``run_many`` helpers of ``workq_core.jobs.sql``) must be built
+   ``rows`` / ``run_many`` helpers of ``workq_core.db.sql``) must be built
    only from string constants, module-level names bound to such, the SQL
    builders below, the driver's placeholder (``db.param``), ``self``
    attributes and local names every binding of which is built the same way
@@ -34,7 +34,7 @@ SQL_BUILDERS = {"placeholders", "for_update", "job_status_clause", "_any"}
 # Methods whose result holds only text from their receiver and arguments.
 TEXT_METHODS = {"join", "format", "replace", "strip", "lower", "upper", "items", "values", "keys"}
 PLACEHOLDER_ATTRIBUTE = "param"  # peewee's Database.param: the driver's "?" or "%s"
-SINK_MODULE = "workq_core/jobs/sql.py"
+SINK_MODULE = "workq_core/db/sql.py"
 
 
 def _sources() -> Iterator[tuple[str, ast.Module]]:

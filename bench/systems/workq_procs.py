@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bench.systems.workq_plugin import PLUGINS
 from workq_core.auth import start_auth_service
-from workq_core.executor.service import run_until_signalled, start_executor
+from workq_core.executor.runner import run_until_signalled, start_executor
 from workq_core.jobs_service.runner import start_jobs_service
 from workq_core.logs import configure_logging
 from workq_core.runtime import Runtime, bootstrap

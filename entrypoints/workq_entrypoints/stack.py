@@ -9,7 +9,7 @@ from typing import Any
 
 from workq_core.auth import start_auth_service
 from workq_core.auth.runner import AuthServiceHandle
-from workq_core.executor.service import ExecutorHandle, start_executor
+from workq_core.executor.runner import ExecutorHandle, start_executor
 from workq_core.jobs_service.runner import JobsServiceHandle, start_jobs_service
 from workq_core.runtime import Runtime
 from workq_entrypoints.options import bootstrap_args, runtime_from

@@ -443,7 +443,7 @@ def test_executor_worker_processes_get_the_files_the_parent_read(tmp_path, monke
     spawn_args = bootstrap_args(args)
     (tmp_path / ".env.executor").unlink()  # a child must not depend on reading it again
 
-    # Then a child bootstrapping from them (as executor.service.child_main does) agrees
+    # Then a child bootstrapping from them (as executor.runner.child_main does) agrees
     child = bootstrap(env={}, **spawn_args).settings
     assert (child.executor.threads, child.sources["executor.threads"]) == (
         6,

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from workq_core.db import connect, migrate
-from workq_core.executor.service import ExecutorHandle, start_executor
+from workq_core.db.sql import rows, run
+from workq_core.executor.runner import ExecutorHandle, start_executor
 from workq_core.jobs.relay import OutboxRelay
-from workq_core.jobs.sql import rows, run
 from workq_core.jobs.submission import submit_job
 from workq_core.runtime import Runtime, bootstrap
 

@@ -9,8 +9,8 @@ import pytest
 
 from tests.executor.conftest import wait_for
 from workq_core import JobContext, hookimpl
+from workq_core.db.sql import rows, run
 from workq_core.jobs.messages import encode
-from workq_core.jobs.sql import rows, run
 
 
 class Counting:

@@ -69,7 +69,7 @@ def test_nothing_is_published_until_a_relay_runs_then_everything_is(make_pipelin
     pipeline.wait_final(job_id)
     assert pipeline.statuses(job_id) == {"completed": 20}
     with pipeline.db.connection_context():
-        from workq_core.jobs.sql import rows
+        from workq_core.db.sql import rows
 
         assert rows(
             pipeline.db, "SELECT COUNT(*) AS n FROM outbox WHERE job_id = ?", (job_id,)

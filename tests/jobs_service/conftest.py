@@ -14,7 +14,7 @@ from tests.auth.conftest import Client, auth_env, create_user, login
 from workq_core import RetryPolicy, hookimpl
 from workq_core.auth import AuthServiceHandle, start_auth_service
 from workq_core.db import connect
-from workq_core.jobs.sql import rows
+from workq_core.db.sql import rows
 from workq_core.jobs_service import JobsServiceHandle, start_jobs_service
 from workq_core.runtime import Runtime, bootstrap
 from workq_core.types import Receiver

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from tests.jobs_service.conftest import job, submit
+from workq_core.db.sql import run
 from workq_core.jobs.messages import decode
-from workq_core.jobs.sql import run
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 

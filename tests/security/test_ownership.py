@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 
 from tests.jobs_service.conftest import JOB_FIELDS, submit
-from workq_core.jobs.sql import run
+from workq_core.db.sql import run
 
 OPERATIONS = {
     "job": "query ($id: ID!) { job(id: $id) { "

@@ -7,6 +7,7 @@ import pytest
 from falcon import testing
 
 from workq_core import AuthError
+from workq_core.db import database_errors
 from workq_core.runtime import bootstrap
 from workq_core.web import create_app, load_schema
 
@@ -32,7 +33,9 @@ def _leak(_obj, info):
 
 
 def _down(_obj, info):
-    peewee.PostgresqlDatabase("nothing", host="127.0.0.1", port=1).connect()
+    # as every service's resolvers reach the database: through database_errors
+    with database_errors():
+        peewee.PostgresqlDatabase("nothing", host="127.0.0.1", port=1).connect()
 
 
 def authenticate(token: str) -> str | None:
@@ -59,7 +62,7 @@ RESOLVERS = {
 def make_client(**env: str) -> testing.TestClient:
     settings = bootstrap(env={**LIMITS, **env}, load_entry_points=False).settings
     schema = load_schema("tests.web", "sample.graphql", RESOLVERS)
-    return testing.TestClient(create_app(settings, schema, authenticate))
+    return testing.TestClient(create_app(settings.graphql, schema, authenticate))
 
 
 @pytest.fixture

@@ -14,10 +14,12 @@ from workq_core.auth.ratelimit import LoginLimiter
 from workq_core.auth.resolvers import RESOLVERS
 from workq_core.auth.service import AuthService
 from workq_core.auth.users import UserStore
+from workq_core.config import Settings
 from workq_core.db import close_database, connect, is_postgres, migrate
+from workq_core.db.middleware import CloseDatabase
 from workq_core.rpc.server import AuthServicer, start_grpc_server
 from workq_core.runtime import Runtime
-from workq_core.web import CloseDatabase, HttpServer, create_app, load_schema
+from workq_core.web import HttpServer, create_app, load_schema
 
 logger = logging.getLogger(__name__)
 
@@ -33,13 +35,20 @@ def build_auth_service(runtime: Runtime, db: peewee.Database) -> AuthService:
     )
 
 
+def cookie_secure(settings: Settings) -> bool:
+    """``auth.cookie_secure``, or auto: on everywhere except local mode (plain-HTTP localhost)."""
+    configured = settings.auth.cookie_secure
+    return (not settings.core.local) if configured is None else configured
+
+
 def create_auth_app(runtime: Runtime, service: AuthService, db: peewee.Database) -> falcon.App:
     """The auth GraphQL app at ``/graphql``."""
     schema = load_schema("workq_core.auth", "schema.graphql", RESOLVERS)
     return create_app(
-        runtime.settings,
+        runtime.settings.graphql,
         schema,
         service.authenticate,
+        cookie_secure=cookie_secure(runtime.settings),
         context_factory=lambda _req: {"auth": service},
         middleware=[CloseDatabase(db)],
     )

@@ -16,10 +16,10 @@ from workq_core.config import Settings
 from workq_core.db import database_errors
 from workq_core.errors import InvalidPayload, PermanentFailure, RetryLater, Unavailable
 from workq_core.events import ItemEvent
+from workq_core.executor import attempts
+from workq_core.executor.attempts import Claim, Outcome, Verdict
 from workq_core.faults import AFTER_COMMIT_BEFORE_ACK, fault_point
-from workq_core.jobs import execution
-from workq_core.jobs.execution import Claim, Outcome, Verdict
-from workq_core.jobs.messages import BadMessage, ItemRef, decode
+from workq_core.jobs.messages import BadMessage, ItemRef, decode, idempotency_key
 from workq_core.jobs.states import COMPLETED, RETRYING
 from workq_core.lifecycle import emit
 from workq_core.pluginmanager import WorkqPluginManager
@@ -87,7 +87,7 @@ class ItemHandler:
             return None
 
     def _process(self, receiver: Receiver, pending: Pending, settled: set[int]) -> None:
-        claims = execution.claim(self.db, [ref for ref, _ in pending], self.lease_ms)
+        claims = attempts.claim(self.db, [ref for ref, _ in pending], self.lease_ms)
         runs: list[tuple[Claim, Delivery]] = []
         dead: list[tuple[Claim, Delivery]] = []
         for (ref, delivery), claim in zip(pending, claims, strict=True):
@@ -99,7 +99,7 @@ class ItemHandler:
                 self._settle_without_running(receiver, delivery, claim, ref)
                 settled.add(id(delivery))
         outcomes = self._run_all([claim for claim, _ in runs])
-        owned = execution.record(self.db, outcomes)
+        owned = attempts.record(self.db, outcomes)
         fault_point(AFTER_COMMIT_BEFORE_ACK)
         for (claim, delivery), outcome, mine in zip(runs, outcomes, owned, strict=True):
             if mine and outcome.kind not in (COMPLETED, RETRYING):
@@ -200,7 +200,7 @@ class ItemHandler:
             receiver.dead_letter(delivery, _dead_letter_properties(claim))
             settled.add(id(delivery))
         if dead:
-            execution.mark_dead_lettered(self.db, [claim.item_id for claim, _ in dead])
+            attempts.mark_dead_lettered(self.db, [claim.item_id for claim, _ in dead])
         for claim, _ in dead:
             emit(self.pm, "workq_item_dead", replace(_event(claim), error=claim.last_error))
 
@@ -210,12 +210,12 @@ class ItemHandler:
             stuck = [claim for claims in self.in_flight.values() for claim in claims]
         for claim in stuck:
             with self.db.connection_context():
-                execution.release(self.db, claim)
+                attempts.release(self.db, claim)
         return len(stuck)
 
 
 def _key(claim: Claim) -> str:
-    return f"{claim.job_id}:{claim.index}"
+    return idempotency_key(claim.job_id, claim.index)
 
 
 def _event(claim: Claim) -> ItemEvent:
@@ -236,6 +236,6 @@ def _error_fields(error: BaseException | None) -> dict[str, Any]:
 def _dead_letter_properties(claim: Claim) -> dict[str, str]:
     return {
         "error_type": claim.error_type or "Error",
-        "error_message": (claim.last_error or "")[: execution.MAX_ERROR_TEXT],
+        "error_message": (claim.last_error or "")[: attempts.MAX_ERROR_TEXT],
         "attempts": str(claim.attempt),
     }

@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 import peewee
 
 from workq_core.db import database_errors
+from workq_core.db.sql import now_ms, run, write_transaction
 from workq_core.errors import WorkqError
-from workq_core.jobs.sql import now_ms, run, write_transaction
 
 logger = logging.getLogger(__name__)
 

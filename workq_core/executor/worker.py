@@ -6,8 +6,8 @@ import logging
 import threading
 import time
 
+from workq_core.db.sql import now_ms
 from workq_core.executor.handler import ItemHandler
-from workq_core.jobs.sql import now_ms
 from workq_core.types import Delivery, Receiver
 
 logger = logging.getLogger(__name__)

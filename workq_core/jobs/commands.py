@@ -7,8 +7,9 @@ from typing import Any
 
 import peewee
 
+from workq_core.db.sql import for_update, now_ms, rows, run, write_transaction
 from workq_core.errors import InvalidPayload
-from workq_core.jobs.sql import for_update, now_ms, rows, run, write_transaction
+from workq_core.jobs.outbox import OutboxEntry, enqueue
 from workq_core.jobs.states import CANCELLED, DEAD, QUEUED, RETRYING
 
 logger = logging.getLogger(__name__)
@@ -67,12 +68,7 @@ def retry_dead_items(db: peewee.Database, user_id: int, job_id: str) -> int:
             (QUEUED, now, job_id, DEAD),
         )
         if cursor.rowcount:
-            run(
-                db,
-                "INSERT INTO outbox (job_id, item_id, job_type, due_at, created_at)"
-                " VALUES (?, NULL, ?, ?, ?)",
-                (job_id, job["type"], now, now),
-            )
+            enqueue(db, [OutboxEntry(job_id, job["type"], due_at=now)], now)
     logger.info(
         "dead items re-queued",
         extra={"job_id": job_id, "job_type": job["type"], "items": cursor.rowcount},

@@ -17,6 +17,11 @@ class BadMessage(WorkqError):
     """A message that is not a Workq item message."""
 
 
+def idempotency_key(job_id: str, index: int) -> str:
+    """An item's key in the dedup store: its job and its position, the same on every attempt."""
+    return f"{job_id}:{index}"
+
+
 @dataclass(frozen=True)
 class ItemRef:
     """Which item a message is about, and how many attempts it had when published."""
@@ -28,7 +33,7 @@ class ItemRef:
 
     @property
     def idempotency_key(self) -> str:
-        return f"{self.job_id}:{self.index}"
+        return idempotency_key(self.job_id, self.index)
 
 
 def encode(row: Mapping[str, Any]) -> OutgoingMessage:
@@ -47,7 +52,7 @@ def encode(row: Mapping[str, Any]) -> OutgoingMessage:
     if row.get("last_error"):
         properties["last_error"] = str(row["last_error"])[:MAX_ERROR_PROPERTY]
     return OutgoingMessage(
-        key=f"{row['job_id']}:{row['idx']}",
+        key=idempotency_key(row["job_id"], row["idx"]),
         payload=json.dumps(ref, separators=(",", ":")).encode(),
         properties=properties,
     )

@@ -9,8 +9,8 @@ from typing import Any
 
 import peewee
 
+from workq_core.db.sql import placeholders, rows
 from workq_core.jobs.filters import job_status_clause
-from workq_core.jobs.sql import placeholders, rows
 from workq_core.jobs.states import FINAL, job_status
 
 _JOB_COLUMNS = "j.id, j.user_id, j.type, j.size, j.created_at, j.cancelled_at"

@@ -12,10 +12,10 @@ from typing import Any
 import peewee
 
 from workq_core.db import database_errors
+from workq_core.db.sql import for_update, now_ms, placeholders, rows, run, write_transaction
 from workq_core.errors import WorkqError
 from workq_core.faults import AFTER_CLAIM_BEFORE_PUBLISH, fault_point
 from workq_core.jobs.messages import encode
-from workq_core.jobs.sql import for_update, now_ms, placeholders, rows, run, write_transaction
 from workq_core.jobs.states import QUEUED, RETRYING, RUNNING
 from workq_core.jobs.sweeper import sweep
 from workq_core.types import Transport

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
 import peewee
 
 from workq_core.db import is_postgres
+from workq_core.db.sql import now_ms, rows, run, write_transaction
 from workq_core.errors import InvalidPayload
-from workq_core.jobs.sql import now_ms, rows, run, write_transaction
+from workq_core.jobs.ids import new_job_id
+from workq_core.jobs.outbox import OutboxEntry, enqueue
 from workq_core.jobs.states import QUEUED
 
 INSERT_CHUNK = 500
@@ -56,7 +57,7 @@ def _insert(
     max_attempts: int,
     idempotency_key: str | None,
 ) -> str:
-    job_id = str(uuid.uuid4())
+    job_id = new_job_id()
     now = now_ms()
     run(
         db,
@@ -65,12 +66,7 @@ def _insert(
         (job_id, user_id, job_type, len(items), idempotency_key, now),
     )
     _insert_items(db, job_id, [_dumps(item) for item in items], max_attempts, now)
-    run(
-        db,
-        "INSERT INTO outbox (job_id, item_id, job_type, due_at, created_at)"
-        " VALUES (?, NULL, ?, ?, ?)",
-        (job_id, job_type, now, now),
-    )
+    enqueue(db, [OutboxEntry(job_id, job_type, due_at=now)], now)
     return job_id
 
 

@@ -21,7 +21,8 @@ import peewee
 
 from workq_core.config import Settings
 from workq_core.db import is_postgres
-from workq_core.jobs.sql import now_ms, placeholders, rows, run_many, write_transaction
+from workq_core.db.sql import now_ms, placeholders, rows, run_many, write_transaction
+from workq_core.jobs.outbox import OutboxEntry, enqueue
 from workq_core.jobs.states import QUEUED, RETRYING, RUNNING
 
 logger = logging.getLogger(__name__)
@@ -36,9 +37,6 @@ _STUCK_SQL = (
     " OR (i.status = ? AND i.next_attempt_at < ?))"
     " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.item_id = i.id)"
     " LIMIT 1000"
-)
-_REPUBLISH_SQL = (
-    "INSERT INTO outbox (job_id, item_id, job_type, due_at, created_at) VALUES (?, ?, ?, ?, ?)"
 )
 _TOUCH_SQL = "UPDATE items SET updated_at = ? WHERE id = ?"
 
@@ -70,7 +68,7 @@ def sweep(db: peewee.Database, stall_ms: int, heartbeat_ttl_ms: int) -> int:
         sql = _STUCK_SQL.format(marks=placeholders(len(job_types)))
         lock = " FOR UPDATE OF i SKIP LOCKED" if is_postgres(db) else ""
         stuck = rows(db, sql + lock, params)
-        run_many(db, _REPUBLISH_SQL, [(r["job_id"], r["id"], r["type"], now, now) for r in stuck])
+        enqueue(db, [OutboxEntry(r["job_id"], r["type"], now, r["id"]) for r in stuck], now)
         run_many(db, _TOUCH_SQL, [(now, r["id"]) for r in stuck])
     if stuck:
         logger.warning(

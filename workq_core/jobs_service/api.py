@@ -17,8 +17,11 @@ from workq_core.config import Settings
 from workq_core.db import database_errors
 from workq_core.errors import InvalidPayload
 from workq_core.jobs import commands, queries
-from workq_core.jobs.queries import JobRecord
+from workq_core.jobs.ids import is_job_id
+from workq_core.jobs.queries import ItemRecord, JobRecord
+from workq_core.jobs.states import ITEM_STATES
 from workq_core.jobs.submission import submit_job
+from workq_core.jobs_service.views import JobView, job_views
 from workq_core.retry import policy_for
 from workq_core.types import JobType
 from workq_core.validation import validate_items
@@ -27,16 +30,9 @@ logger = logging.getLogger(__name__)
 
 MAX_KEY_LENGTH = 200
 MAX_PAGE = 100
-# Job ids are the canonical text of a UUID; anything else cannot name a job, so it
-# never reaches SQL (PostgreSQL refuses NUL in text, for one, with a driver error).
-_JOB_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+MAX_ITEMS_PAGE = 1000
 # The registry's rule for names; a filter outside it cannot match a job type.
 _TYPE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
-
-
-def is_job_id(value: str) -> bool:
-    """Whether ``value`` has the form of a job id (another user's id still reads as missing)."""
-    return bool(_JOB_ID.match(value))
 
 
 @dataclass
@@ -115,6 +111,27 @@ class JobsApi:
             return queries.list_jobs(
                 self.db, user_id, first=first, after=after, status=status, job_type=job_type
             )
+
+    def views(self, records: Sequence[JobRecord]) -> list[JobView]:
+        """Records with their job types, answered together (one query for item times)."""
+        types = {t.name: t for t in self.job_types()}
+        return job_views(self.db, records, types)
+
+    def list_items(
+        self, job: JobRecord, *, first: int, offset: int, status: str | None
+    ) -> list[ItemRecord]:
+        """A bounded page of a job's items (the caller already checked it owns ``job``)."""
+        if not 0 <= first <= MAX_ITEMS_PAGE:
+            raise InvalidPayload(f"first must be between 0 and {MAX_ITEMS_PAGE}.", field="first")
+        if offset < 0:
+            raise InvalidPayload("offset must not be negative.", field="offset")
+        if status is not None and status not in ITEM_STATES:
+            raise InvalidPayload(
+                f"Unknown item status {status!r}; use one of: {', '.join(ITEM_STATES)}.",
+                field="status",
+            )
+        with database_errors():
+            return queries.list_items(self.db, job.id, first=first, offset=offset, status=status)
 
     def cancel(self, user_id: int, job_id: str) -> JobRecord:
         if not is_job_id(job_id):

@@ -6,11 +6,8 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo
 
-from workq_core.db import database_errors
-from workq_core.errors import AuthError, InvalidPayload
-from workq_core.jobs import queries
+from workq_core.errors import AuthError
 from workq_core.jobs.queries import ItemRecord, JobRecord
-from workq_core.jobs.states import ITEM_STATES
 from workq_core.jobs_service.api import JobsApi
 from workq_core.jobs_service.views import (
     ITEM_FIELDS,
@@ -18,11 +15,8 @@ from workq_core.jobs_service.views import (
     JobView,
     decode_cursor,
     encode_cursor,
-    job_views,
 )
 from workq_core.web import Resolvers
-
-MAX_ITEMS_PAGE = 1000
 
 
 def _api(info: GraphQLResolveInfo) -> JobsApi:
@@ -39,9 +33,7 @@ def _user_id(info: GraphQLResolveInfo) -> int:
 
 
 def _views(info: GraphQLResolveInfo, records: list[JobRecord]) -> list[JobView]:
-    api = _api(info)
-    types = {t.name: t for t in api.job_types()}
-    return job_views(api.db, records, types)
+    return _api(info).views(records)
 
 
 def job_types(_root: Any, info: GraphQLResolveInfo) -> list[dict[str, Any]]:
@@ -110,22 +102,10 @@ def job_items(
     offset: int | None = 0,
     status: str | None = None,
 ) -> list[ItemRecord]:
-    """Ownership was checked when the job was resolved; the page is bounded."""
+    """Ownership was checked when the job was resolved; the API bounds the page."""
     first = 100 if first is None else first  # an explicit null means the default
     offset = 0 if offset is None else offset
-    if not 0 <= first <= MAX_ITEMS_PAGE:
-        raise InvalidPayload(f"first must be between 0 and {MAX_ITEMS_PAGE}.", field="first")
-    if offset < 0:
-        raise InvalidPayload("offset must not be negative.", field="offset")
-    if status is not None and status not in ITEM_STATES:
-        raise InvalidPayload(
-            f"Unknown item status {status!r}; use one of: {', '.join(ITEM_STATES)}.",
-            field="status",
-        )
-    with database_errors():
-        return queries.list_items(
-            _api(info).db, job.record.id, first=first, offset=offset, status=status
-        )
+    return _api(info).list_items(job.record, first=first, offset=offset, status=status)
 
 
 RESOLVERS: Resolvers = {

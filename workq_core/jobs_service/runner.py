@@ -11,6 +11,7 @@ import peewee
 from graphql import GraphQLSchema
 
 from workq_core.db import close_database, connect, migrate
+from workq_core.db.middleware import CloseDatabase
 from workq_core.jobs.relay import OutboxRelay
 from workq_core.jobs.sweeper import stall_ms
 from workq_core.jobs_service.api import JobsApi
@@ -19,7 +20,7 @@ from workq_core.jobs_service.scalars import bind_json_scalar
 from workq_core.rpc.client import AuthClient
 from workq_core.runtime import Runtime
 from workq_core.types import Transport
-from workq_core.web import Authenticate, CloseDatabase, HttpServer, create_app, load_schema
+from workq_core.web import Authenticate, HttpServer, create_app, load_schema
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ def create_jobs_app(
 ) -> falcon.App:
     """The jobs GraphQL app at ``/graphql``; ``authenticate`` is usually an AuthClient."""
     return create_app(
-        runtime.settings,
+        runtime.settings.graphql,
         jobs_schema(),
         authenticate,
         context_factory=lambda _req: {"jobs": api},

@@ -15,9 +15,9 @@ import peewee
 from workq_core.db import database_errors
 from workq_core.errors import InvalidPayload
 from workq_core.jobs import queries
+from workq_core.jobs.ids import is_job_id
 from workq_core.jobs.queries import JobRecord
 from workq_core.jobs.states import CANCELLED, COMPLETED, DEAD, QUEUED, RETRYING, RUNNING
-from workq_core.jobs_service.api import is_job_id
 from workq_core.types import JobType
 
 _MAX_BIGINT = 2**63 - 1

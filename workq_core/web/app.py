@@ -9,12 +9,12 @@ from typing import Any
 import falcon
 from graphql import GraphQLSchema
 
-from workq_core.config import Settings
+from workq_core.config import GraphQLSettings
 from workq_core.web.body import RequestRejected, parse_json, read_body
 from workq_core.web.context import Authenticate, RequestContext
 from workq_core.web.errors import request_error
-from workq_core.web.executor import GraphQLRequest, run_graphql
 from workq_core.web.graphiql import GRAPHIQL_HTML, wants_html
+from workq_core.web.operations import GraphQLRequest, run_graphql
 from workq_core.web.origin import cross_origin_refused, foreign_cookie_request
 
 ContextFactory = Callable[[falcon.Request], dict[str, Any]]
@@ -27,15 +27,16 @@ def mutation_by_get_refused() -> RequestRejected:
 
 
 def create_app(
-    settings: Settings,
+    limits: GraphQLSettings,
     schema: GraphQLSchema,
     authenticate: Authenticate,
     *,
+    cookie_secure: bool = True,
     context_factory: ContextFactory | None = None,
     middleware: Iterable[Any] = (),
     path: str = "/graphql",
 ) -> falcon.App:
-    """A WSGI app serving ``schema`` at ``path`` under ``settings.graphql`` limits.
+    """A WSGI app serving ``schema`` at ``path`` under ``limits``.
 
     ``authenticate(token)`` turns the request's bearer token (header or
     ``Authentication`` cookie) into the user resolvers see as
@@ -43,7 +44,8 @@ def create_app(
     entries to ``info.context.extra``.
     """
     app = falcon.App(middleware=[SecurityHeaders(), *middleware])
-    app.add_route(path, GraphQLResource(settings, schema, authenticate, context_factory))
+    resource = GraphQLResource(limits, schema, authenticate, cookie_secure, context_factory)
+    app.add_route(path, resource)
     return app
 
 
@@ -68,18 +70,20 @@ class GraphQLResource:
 
     def __init__(
         self,
-        settings: Settings,
+        limits: GraphQLSettings,
         schema: GraphQLSchema,
         authenticate: Authenticate,
+        cookie_secure: bool,
         context_factory: ContextFactory | None,
     ) -> None:
-        self.settings = settings
+        self.limits = limits
+        self.cookie_secure = cookie_secure
         self.schema = schema
         self.authenticate = authenticate
         self.context_factory = context_factory
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        limits = self.settings.graphql
+        limits = self.limits
         try:
             if (req.content_type or "").split(";")[0].strip().lower() != "application/json":
                 raise RequestRejected(
@@ -96,7 +100,7 @@ class GraphQLResource:
             _reject(resp, exc)
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        limits = self.settings.graphql
+        limits = self.limits
         try:
             query = req.get_param("query")
             if query is None:
@@ -125,12 +129,12 @@ class GraphQLResource:
         refuse_mutations: RequestRejected | None,
     ) -> None:
         extra = self.context_factory(req) if self.context_factory else {}
-        context = RequestContext(req, resp, self.settings, self.authenticate, extra)
+        context = RequestContext(req, resp, self.authenticate, self.cookie_secure, extra)
         status, body = run_graphql(
             self.schema,
             request,
             context,
-            self.settings.graphql,
+            self.limits,
             refuse_mutations=refuse_mutations,
         )
         resp.status = status

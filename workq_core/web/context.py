@@ -8,9 +8,8 @@ from typing import Any
 
 import falcon
 
-from workq_core.config import Settings
 from workq_core.errors import AuthError
-from workq_core.web.cookies import clear_auth_cookie, cookie_secure, request_token, set_auth_cookie
+from workq_core.web.cookies import clear_auth_cookie, request_token, set_auth_cookie
 
 Authenticate = Callable[[str], Any]
 """``authenticate(token) -> user``; returns None or raises AuthError for a token it rejects."""
@@ -24,8 +23,8 @@ class RequestContext:
 
     request: falcon.Request
     response: falcon.Response
-    settings: Settings
     authenticate: Authenticate
+    cookie_secure: bool
     extra: dict[str, Any] = field(default_factory=dict)
     _user: Any = field(default=_UNSET, repr=False)
 
@@ -56,8 +55,8 @@ class RequestContext:
         return user
 
     def set_auth_cookie(self, token: str, max_age_s: int) -> None:
-        set_auth_cookie(self.response, token, max_age_s, secure=cookie_secure(self.settings))
+        set_auth_cookie(self.response, token, max_age_s, secure=self.cookie_secure)
 
     def clear_auth_cookie(self) -> None:
-        clear_auth_cookie(self.response, secure=cookie_secure(self.settings))
+        clear_auth_cookie(self.response, secure=self.cookie_secure)
         self._user = None

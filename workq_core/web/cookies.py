@@ -6,16 +6,8 @@ import datetime as dt
 
 import falcon
 
-from workq_core.config import Settings
-
 COOKIE_NAME = "Authentication"
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-
-
-def cookie_secure(settings: Settings) -> bool:
-    """``auth.cookie_secure``, or auto: on everywhere except local mode (plain-HTTP localhost)."""
-    configured = settings.auth.cookie_secure
-    return (not settings.core.local) if configured is None else configured
 
 
 def set_auth_cookie(

@@ -7,7 +7,6 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from workq_core.db.errors import is_unavailable
 from workq_core.errors import (
     AuthError,
     InvalidPayload,
@@ -55,9 +54,6 @@ def classify(exc: BaseException, path: str | None = None) -> tuple[str, str, dic
                     k: v for k, v in (("field", exc.field), ("item", exc.item)) if v is not None
                 }
             return code, exc.message, extra
-    if is_unavailable(exc):
-        logger.warning("database unavailable", extra={"path": path}, exc_info=exc)
-        return "UNAVAILABLE", UNAVAILABLE_MESSAGE, {}
     logger.error("unhandled resolver error", extra={"path": path}, exc_info=exc)
     return "INTERNAL", INTERNAL_MESSAGE, {}
 

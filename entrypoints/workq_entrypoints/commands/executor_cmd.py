@@ -23,7 +23,7 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from workq_core.executor.service import run_until_signalled, start_executor
+    from workq_core.executor.runner import run_until_signalled, start_executor
     from workq_core.shutdown import StopSignal
 
     stop = StopSignal()

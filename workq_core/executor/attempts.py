@@ -10,8 +10,7 @@ from typing import Any
 
 import peewee
 
-from workq_core.jobs.messages import ItemRef
-from workq_core.jobs.sql import (
+from workq_core.db.sql import (
     for_update,
     now_ms,
     placeholders,
@@ -20,6 +19,8 @@ from workq_core.jobs.sql import (
     run_many,
     write_transaction,
 )
+from workq_core.jobs.messages import ItemRef
+from workq_core.jobs.outbox import OutboxEntry, enqueue
 from workq_core.jobs.states import CANCELLED, COMPLETED, DEAD, FINAL, RETRYING, RUNNING, WAITING
 
 MAX_ERROR_TEXT = 4000
@@ -31,9 +32,6 @@ _OWNER_SQL = "SELECT id, status, attempts FROM items WHERE id IN ({marks})"
 _OUTCOME_SQL = (
     "UPDATE items SET status = ?, result = ?, error_type = ?, last_error = ?,"
     " next_attempt_at = ?, finished_at = ?, lease_expires_at = NULL, updated_at = ? WHERE id = ?"
-)
-_RETRY_SQL = (
-    "INSERT INTO outbox (job_id, item_id, job_type, due_at, created_at) VALUES (?, ?, ?, ?, ?)"
 )
 _CLAIM_SQL = (
     "SELECT i.id, i.job_id, i.idx, i.data, i.status, i.attempts, i.max_attempts,"
@@ -190,7 +188,7 @@ def record(db: peewee.Database, outcomes: Sequence[Outcome]) -> list[bool]:
         mine = [o for o, flag in zip(outcomes, owned, strict=True) if flag]
         run_many(db, _OUTCOME_SQL, [_outcome_row(o, now) for o in mine])
         retries = [o for o in mine if o.kind == RETRYING]
-        run_many(db, _RETRY_SQL, [_retry_row(o, now) for o in retries])
+        enqueue(db, [_retry_entry(o, now) for o in retries], now)
         return owned
 
 
@@ -206,9 +204,9 @@ def _outcome_row(outcome: Outcome, now: int) -> tuple[Any, ...]:
     return (kind, result, error_type, text, due, finished, now, outcome.claim.item_id)
 
 
-def _retry_row(outcome: Outcome, now: int) -> tuple[Any, ...]:
+def _retry_entry(outcome: Outcome, now: int) -> OutboxEntry:
     c = outcome.claim
-    return (c.job_id, c.item_id, c.job_type, now + (outcome.retry_in_ms or 0), now)
+    return OutboxEntry(c.job_id, c.job_type, now + (outcome.retry_in_ms or 0), c.item_id)
 
 
 def release(db: peewee.Database, c: Claim) -> None:

@@ -1,4 +1,4 @@
-"""Falcon middleware shared by the services."""
+"""Falcon middleware of the services that hold a database: connections back to the pool."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import falcon
 import peewee
 
-from workq_core.db import is_postgres
+from workq_core.db.connect import is_postgres
 
 
 class CloseDatabase:
