@@ -30,6 +30,7 @@ from workq_pulsar.broker_process import BrokerProcess, port_open
 
 JOB_TYPE = "FaultProbe"
 MAX_ATTEMPTS = 3  # FaultProbeJob.retry.max_attempts
+AUTH_CACHE_S = 1  # jobs.auth_cache_s: how long an accepted token outlives an auth outage
 FINAL = ("completed", "dead", "cancelled")
 EXECUTE = "mutation ($input: ExecuteJobInput!) { executeJob(executeJobInput: $input) { id size } }"
 EFFECTS_TABLE = (
@@ -140,6 +141,7 @@ class Stack:
             WORKQ_EXECUTOR_DEDUP_STORE="sql",
             WORKQ_EXECUTOR_SHUTDOWN_GRACE_S="10",
             WORKQ_AUTH_BCRYPT_COST="4",
+            WORKQ_JOBS_AUTH_CACHE_S=str(AUTH_CACHE_S),
         )
         base.update(extra)
         return base

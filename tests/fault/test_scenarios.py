@@ -17,7 +17,15 @@ from urllib.parse import urlparse
 import jwt
 import pytest
 
-from tests.fault.harness import EXECUTE, JOB_TYPE, MAX_ATTEMPTS, Stack, check, wait_until
+from tests.fault.harness import (
+    AUTH_CACHE_S,
+    EXECUTE,
+    JOB_TYPE,
+    MAX_ATTEMPTS,
+    Stack,
+    check,
+    wait_until,
+)
 from workq_core.errors import Unavailable
 
 pytestmark = pytest.mark.e2e
@@ -203,8 +211,10 @@ def test_sigterm_during_a_job(make_stack, scale):
 def test_auth_service_down_callers_deny_then_recover(make_stack, outage_s):
     stack = make_stack(executors=2)
     stack.submit(50)
-    # When the auth service is killed, the jobs service denies every caller, clearly
+    # When the auth service is killed, the jobs service denies every caller, clearly,
+    # once the answers it remembers have expired (jobs.auth_cache_s, docs/security.md)
     stack.kill(stack.auth)
+    time.sleep(AUTH_CACHE_S + 0.1)
     deadline = time.monotonic() + outage_s
     while time.monotonic() < deadline:
         time.sleep(0.5)

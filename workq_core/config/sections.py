@@ -72,6 +72,14 @@ class JobsSettings:
     )
     auth_grpc: str = setting("127.0.0.1:5000", "HOST:PORT of the auth service's gRPC server")
     auth_timeout_s: float = setting(2.0, "deadline of each gRPC Authenticate call", min=0.01)
+    auth_cache_s: float = setting(
+        5.0,
+        "how long an accepted token is remembered instead of asking the auth service again; "
+        "also the longest a token revoked by logout or password change still works here "
+        "(0: ask every time)",
+        min=0,
+        max=300,
+    )
     max_items: int = setting(100_000, "most items one executeJob may carry", min=1)
     relay: bool = setting(True, "run the outbox relay inside this process")
 

@@ -17,6 +17,7 @@ from workq_core.jobs.sweeper import stall_ms
 from workq_core.jobs_service.api import JobsApi
 from workq_core.jobs_service.resolvers import RESOLVERS
 from workq_core.jobs_service.scalars import bind_json_scalar
+from workq_core.rpc.cache import AuthCache
 from workq_core.rpc.client import AuthClient
 from workq_core.runtime import Runtime
 from workq_core.types import Transport
@@ -102,7 +103,7 @@ def start_jobs_service(
         if authenticate is None:
             client = AuthClient(settings.jobs.auth_grpc, settings.jobs.auth_timeout_s)
             closers.append(client.close)
-            authenticate = client.authenticate
+            authenticate = AuthCache(client.authenticate, settings.jobs.auth_cache_s)
         relay = (
             OutboxRelay(db, transport, stall_ms=stall_ms(settings)) if settings.jobs.relay else None
         )
