@@ -53,18 +53,18 @@ def _reset_postgres(url: str) -> None:
 @pytest.fixture(scope="session")
 def lite_broker() -> Iterator[TestBroker]:
     """One pulsar-lite broker for the session, on a free port."""
-    directory = session_directory("pulsar-lite")
-    broker = TestBroker.start(LITE, directory)
-    yield broker
-    broker.stop()
-    shutil.rmtree(directory, ignore_errors=True)
+    yield from session_broker(LITE)
 
 
 @pytest.fixture(scope="session")
 def genuine_broker() -> Iterator[TestBroker]:
     """One genuine Apache Pulsar standalone broker for the session (slow to start: once)."""
-    directory = session_directory("pulsar")
-    broker = TestBroker.start(GENUINE, directory)
+    yield from session_broker(GENUINE)
+
+
+def session_broker(kind: str) -> Iterator[TestBroker]:
+    directory = session_directory(kind)
+    broker = TestBroker.start(kind, directory)
     yield broker
     broker.stop()
     shutil.rmtree(directory, ignore_errors=True)

@@ -9,11 +9,16 @@ import sys
 
 from workq_core import __version__
 
+LEGACY_ENV = {"PORT", "JWT_SECRET", "JWT_EXPIRATION_MS", "DATABASE_URL", "PULSAR_SERVICE_URL"}
+
 
 def workq(
     *args: str, env: dict[str, str] | None = None, cwd=None
 ) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("WORKQ_")}
+    """``workq ARGS`` (in ``cwd``), with no Workq setting inherited from this environment."""
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith("WORKQ_") and k not in LEGACY_ENV
+    }
     return subprocess.run(
         [sys.executable, "-m", "workq_entrypoints", *args],
         capture_output=True,

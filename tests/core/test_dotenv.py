@@ -9,13 +9,12 @@ environment < flags. The parser is checked on text; the layering through
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.core.test_cli import workq
 from workq_core import ConfigError
 from workq_core.config import DotenvFile, Layers, read_dotenv_files, resolve_settings
 from workq_core.config.dotenv import parse_dotenv, read_dotenv
@@ -23,23 +22,7 @@ from workq_core.runtime import bootstrap
 from workq_entrypoints.cli import build_parser
 from workq_entrypoints.options import bootstrap_args, dotenv_service
 
-LEGACY_ENV = {"PORT", "JWT_SECRET", "JWT_EXPIRATION_MS", "DATABASE_URL", "PULSAR_SERVICE_URL"}
 SECRET = "s3cret-0123456789abcdef0123456789abcdef"
-
-
-def workq(*args: str, cwd: Path, env: dict[str, str] | None = None):
-    """``workq ARGS`` in ``cwd``, with no Workq setting inherited from this environment."""
-    clean = {
-        k: v for k, v in os.environ.items() if not k.startswith("WORKQ_") and k not in LEGACY_ENV
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "workq_entrypoints", *args],
-        capture_output=True,
-        text=True,
-        env={**clean, **(env or {})},
-        cwd=cwd,
-        timeout=60,
-    )
 
 
 def write(directory: Path, name: str, text: str) -> Path:

@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from xml.etree import ElementTree
+
+from workq_pulsar.broker_process import free_port, port_open
 
 POM = Path(__file__).resolve().parent / "pom.xml"
 READY_TIMEOUT_S = 120.0
@@ -111,21 +112,6 @@ def pulsar_version() -> str:
     if found is None or not found.text:
         raise StandaloneError(f"{POM} names no pulsar.version property")
     return found.text
-
-
-def free_port() -> int:
-    """A loopback port that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def port_open(port: int, timeout_s: float = 0.25) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=timeout_s):
-            return True
-    except OSError:
-        return False
 
 
 class PulsarStandalone:
