@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from workq_core import DuplicateName, PluginError, Registry, UnknownName
+from workq_core import (
+    DuplicateName,
+    JobTypeNotFound,
+    JobTypeRegistry,
+    PluginError,
+    Registry,
+    UnknownName,
+)
 
 
 def test_records_the_providing_plugin():
@@ -48,3 +55,42 @@ def test_unknown_name_lists_installed_names():
 def test_unknown_name_in_empty_registry_says_none():
     with pytest.raises(UnknownName, match="installed: none"):
         Registry("auth backend").get("jwt")
+
+
+class Job:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.description = "a job"
+        self.input_schema = {"type": "object"}
+        self.retry = None
+
+    def run(self, data, ctx):
+        return None
+
+
+def test_a_job_type_is_keyed_on_its_own_name():
+    # The key cannot differ from job.name: add takes the job alone
+    registry = JobTypeRegistry()
+    registry.providing("p").add(Job("Report"))
+    assert registry.names() == ["Report"]
+    assert registry.get("Report").name == "Report"
+
+
+def test_an_unknown_job_type_is_job_type_not_found_listing_the_installed_ones():
+    registry = JobTypeRegistry()
+    registry.providing("p").add(Job("Report"))
+    registry.providing("p").add(Job("Echo"))
+    with pytest.raises(
+        JobTypeNotFound, match=r"Unknown job type 'Nope'; available: Echo, Report\."
+    ):
+        registry.get("Nope")
+
+
+def test_a_job_type_with_a_bad_retry_or_a_bad_name_is_refused_naming_the_plugin():
+    registry = JobTypeRegistry()
+    job = Job("Report")
+    job.retry = {"max_attempts": 3}
+    with pytest.raises(PluginError, match=r"job type 'Report' has retry .*RetryPolicy or None"):
+        registry.providing("p").add(job)
+    with pytest.raises(PluginError, match="plugin 'p' registered an invalid job type name"):
+        registry.providing("p").add(Job("has space"))
