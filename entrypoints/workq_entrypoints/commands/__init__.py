@@ -9,6 +9,7 @@ from workq_entrypoints.commands import (
     list_cmd,
     login_cmd,
     migrate_cmd,
+    new_plugin_cmd,
     plugins_cmd,
     status_cmd,
     submit_cmd,
@@ -17,4 +18,4 @@ from workq_entrypoints.commands import (
 )
 
 ALL = [plugins_cmd, config_cmd, executor_cmd, migrate_cmd, auth_cmd, jobs_cmd, up_cmd, demo_cmd]
-ALL += [login_cmd, submit_cmd, status_cmd, watch_cmd, list_cmd]
+ALL += [login_cmd, submit_cmd, status_cmd, watch_cmd, list_cmd, new_plugin_cmd]
