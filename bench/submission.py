@@ -24,12 +24,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import workq
 from bench.systems.base import RunContext
 from bench.systems.workq_plugin import NAME
 from bench.systems.workq_sys import SUBMIT, WorkqPostgresSystem, WorkqSystem
 from workq_core.db import connect
 from workq_core.db.sql import rows
-from workq_entrypoints.client import GraphQLClient
 
 
 def bulk(system: WorkqSystem, items: int, repeat: int) -> dict[str, float]:
@@ -54,13 +54,13 @@ def concurrent(system: WorkqSystem, clients: int, seconds: float) -> dict[str, f
     deadline = time.perf_counter() + seconds
 
     def client() -> None:
-        mine = GraphQLClient(system.client.url, system.client.token, 30)
-        while time.perf_counter() < deadline:
-            job = {"name": NAME, "data": {"kind": "noop", "id": uuid.uuid4().hex}}
-            started = time.perf_counter()
-            mine.execute(SUBMIT, {"input": job})
-            with lock:
-                latencies.append((time.perf_counter() - started) * 1000)
+        with workq.Client(system.client.jobs_url, token=system.client.token, timeout_s=30) as mine:
+            while time.perf_counter() < deadline:
+                job = {"name": NAME, "data": {"kind": "noop", "id": uuid.uuid4().hex}}
+                started = time.perf_counter()
+                mine.execute(SUBMIT, {"input": job})
+                with lock:
+                    latencies.append((time.perf_counter() - started) * 1000)
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
     for thread in threads:

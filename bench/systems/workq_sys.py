@@ -36,12 +36,12 @@ from collections.abc import Sequence
 from importlib.metadata import version
 from pathlib import Path
 
+import workq
 from bench.procs import ProcessGroup
 from bench.systems.base import Job, RunContext
 from bench.systems.workq_plugin import NAME
 from tests.compat.pulsar.standalone import PulsarStandalone, pulsar_version
 from tests.support.postgres import PgServer, find_or_start
-from workq_entrypoints.client import GraphQLClient, create_user, login
 from workq_pulsar.broker_process import BrokerProcess
 
 SUBMIT = (
@@ -67,8 +67,9 @@ class WorkqSystem:
         auth = self._serve("auth", self.env)
         jobs = self._serve("jobs", {**self.env, "WORKQ_JOBS_AUTH_GRPC": auth["grpc"]})
         email, password = f"bench-{ctx.run_id}@example.com", secrets.token_urlsafe(12)
-        create_user(auth["url"], email, password)
-        self.client = GraphQLClient(jobs["url"], login(auth["url"], email, password), 600)
+        self.client = workq.Client(jobs["url"], auth["url"], timeout_s=600)
+        self.client.create_user(email, password)
+        self.client.login(email, password)
 
     def _serve(self, role: str, env: dict[str, str]) -> dict[str, str]:
         """Start one service process and wait until it says what it serves."""
@@ -116,6 +117,7 @@ class WorkqSystem:
         self.group.stop()
 
     def teardown(self) -> None:
+        self.client.close()
         try:
             self.servers.stop()
         finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import secrets
@@ -11,16 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from workq_core.errors import AuthError, Unavailable
-from workq_entrypoints.client import GraphQLClient, create_user, login
-
-SUBMIT = """mutation ExecuteJob($executeJobInput: ExecuteJobInput!) {
-  executeJob(executeJobInput: $executeJobInput) { id name description size } }"""
-PROGRESS = """query Progress($id: ID!) {
-  job(id: $id) { status size completed failed dead cancelled } }"""
-SAMPLE = """query Sample($id: ID!, $offset: Int!) {
-  job(id: $id) { items(first: 1, offset: $offset) { index result } } }"""
-FINAL = {"completed", "failed", "cancelled"}
+import workq
+from workq_entrypoints.progress import render_bar
 
 
 @dataclass(frozen=True)
@@ -44,63 +37,60 @@ class DemoResult:
 
 def is_serving(url: str) -> bool:
     """Whether a Workq GraphQL endpoint answers at ``url``."""
-    try:
-        GraphQLClient(url, timeout_s=2).post("{ __typename }")
-    except Unavailable:
-        return False
+    with workq.Client(url, timeout_s=2) as probe:
+        try:
+            probe.execute("{ __typename }")
+        except workq.WorkqClientError:
+            return False
     return True
 
 
-def demo_token(auth_url: str, data_dir: Path) -> str:
+def demo_login(client: workq.Client, data_dir: Path) -> None:
     """Log in as the demo user, creating it (and its stored password) the first time."""
     path = data_dir / "demo_credentials.json"
     if path.exists():
         saved = json.loads(path.read_text())
         try:
-            return login(auth_url, saved["email"], saved["password"])
-        except AuthError:
+            client.login(saved["email"], saved["password"])
+            return
+        except workq.Unauthenticated:
             pass  # a stack with another database: make a demo user there
     email = "demo@workq.local" if not path.exists() else f"demo+{secrets.token_hex(4)}@workq.local"
     password = secrets.token_urlsafe(18)
-    create_user(auth_url, email, password)
-    token = login(auth_url, email, password)
+    client.create_user(email, password)
+    client.login(email, password)
     _write_private(path, json.dumps({"email": email, "password": password}))
-    return token
 
 
 def run_demo(
-    jobs_url: str, token: str, items: int, max_iterations: int, out: TextIO = sys.stdout
+    client: workq.Client, items: int, max_iterations: int, out: TextIO = sys.stdout
 ) -> DemoResult:
     """Submit one bulk job and follow it to the end, drawing progress on ``out``."""
-    from workq_entrypoints.progress import render_bar
-
-    client = GraphQLClient(jobs_url, token)
     data = [{"iterations": i % (max_iterations + 1)} for i in range(items)]
     started = time.monotonic()
-    job = client.execute(SUBMIT, {"executeJobInput": {"name": "Fibonacci", "data": data}})
-    job_id = job["executeJob"]["id"]
-    print(f"Submitted job {job_id}: {items} Fibonacci items.", file=out, flush=True)
+    job = client.submit("Fibonacci", data)
+    print(f"Submitted job {job.id}: {items} Fibonacci items.", file=out, flush=True)
     tty = out.isatty()
     while True:
-        state = client.execute(PROGRESS, {"id": job_id})["job"]
-        bar = render_bar(state["completed"], state["failed"], state["dead"], state["size"], 30)
+        job = client.job(job.id)
+        bar = render_bar(job.completed, job.failed, job.dead, job.size, 30)
         if tty:
             print(f"\r{bar}", end="", file=out, flush=True)
-        if state["status"] in FINAL:
+        if job.done:
             break
         time.sleep(0.2)
     seconds = time.monotonic() - started
     print(("\n" if tty else "") + bar, file=out, flush=True)
     index = min(10, items - 1)
-    sample = client.execute(SAMPLE, {"id": job_id, "offset": index})["job"]["items"][0]
-    value = (sample.get("result") or {}).get("value", "?")
+    sample = next(itertools.islice(client.items(job.id, page_size=index + 1), index, None))
+    value = (sample.result or {}).get("value", "?")
     return DemoResult(
-        job_id=job_id,
-        status=state["status"],
-        size=state["size"],
-        completed=state["completed"],
-        failed=state["failed"],
-        dead=state["dead"],
+        job_id=job.id,
+        status=job.status,
+        size=job.size,
+        completed=job.completed,
+        failed=job.failed,
+        dead=job.dead,
         seconds=seconds,
         sample_index=index % (max_iterations + 1),
         sample_value=str(value),

@@ -6,7 +6,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
-FINAL_STATUSES = frozenset({"completed", "failed", "cancelled"})
+from workq import FINAL_STATUSES
+
 DONE, DEAD, TODO = "#", "x", "."
 
 Job = Mapping[str, Any]

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
+import workq
 from workq_core.errors import AuthError, WorkqError
-from workq_entrypoints.client import GraphQLClient
 
 DEFAULT_AUTH_URL = "http://127.0.0.1:3000/graphql"
 DEFAULT_JOBS_URL = "http://127.0.0.1:3001/graphql"
 AUTH_URL_ENV = "WORKQ_AUTH_URL"
 JOBS_URL_ENV = "WORKQ_JOBS_URL"
 CREDENTIALS_ENV = "WORKQ_CREDENTIALS"
+
+Handler = Callable[[argparse.Namespace], int]
 
 
 class NotLoggedIn(WorkqError):
@@ -103,41 +106,37 @@ def add_jobs_url(parser: argparse.ArgumentParser) -> None:
     )
 
 
-class JobsSession:
-    """An authenticated jobs client that turns a rejected token into SessionExpired."""
+def jobs_client(args: argparse.Namespace) -> workq.Client:
+    """A client with the saved session's token, for the jobs URL the flags pick."""
+    credentials = load_credentials()
+    url = pick_url(
+        getattr(args, "jobs_url", None), JOBS_URL_ENV, credentials.jobs_url, DEFAULT_JOBS_URL
+    )
+    return workq.Client(url, token=credentials.token)
 
-    def __init__(self, args: argparse.Namespace) -> None:
-        credentials = load_credentials()
-        url = pick_url(
-            getattr(args, "jobs_url", None), JOBS_URL_ENV, credentials.jobs_url, DEFAULT_JOBS_URL
-        )
-        self.client = GraphQLClient(url, credentials.token)
 
-    def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+class ClientFailed(WorkqError):
+    """A call of the Workq API failed."""
+
+
+def client_command(run: Handler, *, session: bool = True) -> Handler:
+    """``run``, with the client's errors worded as the CLI's: one line, and what to do.
+
+    With ``session`` a refused token is an expired session; without (``login``)
+    it is the auth service's own message, a wrong password.
+    """
+
+    @functools.wraps(run)
+    def handler(args: argparse.Namespace) -> int:
         try:
-            return self.client.execute(query, variables)
-        except SessionExpired:
-            raise
-        except AuthError:
-            raise SessionExpired() from None
+            return run(args)
+        except workq.Unauthenticated as exc:
+            if session:
+                raise SessionExpired() from None
+            raise ClientFailed(exc.message) from None
+        except workq.Unreachable as exc:
+            raise ClientFailed(f"{exc.message}; is Workq running? (`workq up`)") from None
+        except workq.WorkqClientError as exc:
+            raise ClientFailed(exc.message) from None
 
-
-JOB_FIELDS = """id name description status size queued running retrying completed failed dead
-  cancelled createdAt updatedAt finishedAt cancelledAt"""
-
-JOB_QUERY = f"""query Job($id: ID!) {{ job(id: $id) {{ {JOB_FIELDS}
-  deadItems: items(status: "dead", first: 5) {{ index status attempts errorType lastError }}
-  retryingItems: items(status: "retrying", first: 5) {{ index status attempts errorType lastError }}
-}} }}"""
-
-
-def fetch_job(session: JobsSession, job_id: str) -> dict[str, Any]:
-    """One job with its first failed items; a missing job is an error naming the id."""
-    job = session.execute(JOB_QUERY, {"id": job_id}).get("job")
-    if job is None:
-        raise NoSuchJob(f"no job {job_id!r} (it does not exist or is not yours)")
-    return job
-
-
-class NoSuchJob(WorkqError):
-    """No such job."""
+    return handler

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from workq_entrypoints.client import GraphQLClient, create_user, login
+import workq
 
 pytestmark = pytest.mark.e2e
 
@@ -94,18 +94,6 @@ def up(tmp_path):
         running.stop()
 
 
-def wait_completed(client: GraphQLClient, job_id: str, timeout_s: float = 120) -> dict:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        job = client.execute(
-            "query($id: ID!) { job(id: $id) { status size completed dead } }", {"id": job_id}
-        )["job"]
-        if job["status"] in ("completed", "failed", "cancelled"):
-            return job
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} not final in {timeout_s}s")
-
-
 def test_up_runs_everything_and_keeps_data_across_restarts(up, tmp_path):
     # Given `workq up` printed its URLs
     assert f"auth GraphiQL:  {up.auth_url}" in up.banner
@@ -113,22 +101,14 @@ def test_up_runs_everything_and_keeps_data_across_restarts(up, tmp_path):
     assert up.startup_s < 30
 
     # When a user signs up, logs in and submits a bulk job over HTTP
-    create_user(up.auth_url, "alice@example.com", "S3cret!pass")
-    token = login(up.auth_url, "alice@example.com", "S3cret!pass")
-    jobs = GraphQLClient(up.jobs_url, token)
-    submitted = jobs.execute(
-        "mutation ExecuteJob($executeJobInput: ExecuteJobInput!) {"
-        " executeJob(executeJobInput: $executeJobInput) { id name description } }",
-        {"executeJobInput": {"name": "Fibonacci", "data": [{"iterations": i} for i in range(200)]}},
-    )["executeJob"]
+    with workq.Client(up.jobs_url, up.auth_url) as client:
+        client.create_user("alice@example.com", "S3cret!pass")
+        token = client.login("alice@example.com", "S3cret!pass")
+        submitted = client.submit("Fibonacci", [{"iterations": i} for i in range(200)])
 
-    # Then it completes
-    assert wait_completed(jobs, submitted["id"]) == {
-        "status": "completed",
-        "size": 200,
-        "completed": 200,
-        "dead": 0,
-    }
+        # Then it completes
+        done = client.wait(submitted.id, timeout_s=120)
+    assert (done.status, done.size, done.completed, done.dead) == ("completed", 200, 200, 0)
     secret = up.data_dir / "jwt_secret"
     assert secret.stat().st_mode & 0o777 == 0o600
 
@@ -139,12 +119,11 @@ def test_up_runs_everything_and_keeps_data_across_restarts(up, tmp_path):
     again.start()
     try:
         # Then the user and the job are still there, and the old token still works
-        token2 = login(again.auth_url, "alice@example.com", "S3cret!pass")
-        job = GraphQLClient(again.jobs_url, token).execute(
-            "query($id: ID!) { job(id: $id) { status completed } }", {"id": submitted["id"]}
-        )["job"]
-        assert job == {"status": "completed", "completed": 200}
-        assert token2
+        with workq.Client(again.jobs_url, again.auth_url) as client:
+            assert client.login("alice@example.com", "S3cret!pass")
+        with workq.Client(again.jobs_url, token=token) as client:
+            job = client.job(submitted.id)
+        assert (job.status, job.completed) == ("completed", 200)
     finally:
         assert again.stop() == 0
 

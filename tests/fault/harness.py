@@ -24,8 +24,8 @@ from typing import Any
 
 import psycopg2
 
+import workq
 from tests.support.postgres import PgServer
-from workq_entrypoints.client import GraphQLClient, create_user, login
 from workq_pulsar.broker_process import BrokerProcess, port_open
 
 JOB_TYPE = "FaultProbe"
@@ -215,8 +215,9 @@ class Stack:
 
     def _login(self) -> None:
         email, password = f"{secrets.token_hex(6)}@example.com", "S3cret!pass-fault"
-        create_user(self.auth_url, email, password)
-        self.token = login(self.auth_url, email, password)
+        with workq.Client(self.jobs_url, self.auth_url) as client:
+            client.create_user(email, password)
+            self.token = client.login(email, password)
 
     def stop(self) -> None:
         procs = [p for p in (*self.executors, self.jobs, self.auth) if p is not None]
@@ -258,9 +259,6 @@ class Stack:
 
     # ---- client and database -----------------------------------------------
 
-    def client(self, token: str | None = None) -> GraphQLClient:
-        return GraphQLClient(self.jobs_url, token=token or self.token, timeout_s=60)
-
     def submit(
         self,
         size: int,
@@ -279,10 +277,10 @@ class Stack:
             if sleep_ms:
                 item["sleep_ms"] = sleep_ms
             items.append(item)
-        job_input = {"name": JOB_TYPE, "data": items, "idempotencyKey": idempotency_key}
-        job = self.client().execute(EXECUTE, {"input": job_input})["executeJob"]
-        assert job["size"] == size, job
-        submission = Submission(job["id"], size, poison)
+        with workq.Client(self.jobs_url, token=self.token, timeout_s=60) as client:
+            job = client.submit(JOB_TYPE, items, idempotency_key)
+        assert job.size == size, job
+        submission = Submission(job.id, size, poison)
         known = [s for s in self.submissions if s.job_id == submission.job_id]
         if not (retry and known):
             self.submissions.append(submission)

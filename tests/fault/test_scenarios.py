@@ -26,7 +26,7 @@ from tests.fault.harness import (
     check,
     wait_until,
 )
-from workq_core.errors import Unavailable
+from workq import Unavailable
 
 pytestmark = pytest.mark.e2e
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+import workq
 from workq_entrypoints.options import stack_options
+from workq_entrypoints.session import client_command
 
 
 def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
@@ -22,11 +24,11 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
         default=1000,
         help="item i computes Fibonacci(i mod (M+1)) (default 1000)",
     )
-    parser.set_defaults(handler=run, service=True)
+    parser.set_defaults(handler=client_command(run, session=False), service=True)
 
 
 def run(args: argparse.Namespace) -> int:
-    from workq_entrypoints.demo import demo_token, is_serving, run_demo, summary, urls
+    from workq_entrypoints.demo import demo_login, is_serving, run_demo, summary, urls
     from workq_entrypoints.stack import local_runtime, start_stack
 
     if getattr(args, "set:core.log_level", None) is None:
@@ -44,8 +46,9 @@ def run(args: argparse.Namespace) -> int:
         stack = start_stack(runtime, spawn_args)
         auth_url, jobs_url = stack.auth_url, stack.jobs_url
     try:
-        token = demo_token(auth_url, runtime.settings.data_dir)
-        result = run_demo(jobs_url, token, args.items, args.max_iterations)
+        with workq.Client(jobs_url, auth_url) as client:
+            demo_login(client, runtime.settings.data_dir)
+            result = run_demo(client, args.items, args.max_iterations)
     finally:
         if stack is not None:
             stack.stop()

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 from typing import Any
 
-from workq_entrypoints.session import JobsSession, add_jobs_url
+from workq_entrypoints.session import add_jobs_url, client_command, jobs_client
 
 PAGE_MAX = 100
-LIST = """query List($status: String, $type: String, $first: Int, $after: String) {
-  myJobs(status: $status, type: $type, first: $first, after: $after) {
-    nodes { id name status size completed dead createdAt } nextCursor } }"""
 COLUMNS = ("ID", "TYPE", "STATUS", "DONE/SIZE", "DEAD", "CREATED")
 
 
@@ -27,34 +25,16 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
     parser.add_argument("--type", help="job type name")
     parser.add_argument("--limit", type=int, default=20, metavar="N", help="at most N (default 20)")
     add_jobs_url(parser)
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=client_command(run))
 
 
 def run(args: argparse.Namespace) -> int:
-    jobs = fetch_jobs(JobsSession(args), args.status, args.type, max(args.limit, 1))
+    limit = max(args.limit, 1)
+    with jobs_client(args) as client:
+        pages = client.jobs(args.status, args.type, page_size=min(limit, PAGE_MAX))
+        jobs = [job.to_dict() for job in itertools.islice(pages, limit)]
     print(table(jobs) if jobs else "no jobs")
     return 0
-
-
-def fetch_jobs(
-    session: JobsSession, status: str | None, job_type: str | None, limit: int
-) -> list[dict[str, Any]]:
-    """Up to ``limit`` jobs, following cursors since one page holds at most 100."""
-    jobs: list[dict[str, Any]] = []
-    cursor = None
-    while len(jobs) < limit:
-        variables = {
-            "status": status,
-            "type": job_type,
-            "first": min(limit - len(jobs), PAGE_MAX),
-            "after": cursor,
-        }
-        page = session.execute(LIST, variables)["myJobs"]
-        jobs += page["nodes"]
-        cursor = page["nextCursor"]
-        if not cursor:
-            break
-    return jobs[:limit]
 
 
 def table(jobs: list[dict[str, Any]]) -> str:

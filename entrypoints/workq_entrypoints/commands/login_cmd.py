@@ -7,8 +7,8 @@ import getpass
 import sys
 from typing import Any
 
+import workq
 from workq_core.errors import WorkqError
-from workq_entrypoints.client import login
 from workq_entrypoints.session import (
     AUTH_URL_ENV,
     DEFAULT_AUTH_URL,
@@ -16,6 +16,7 @@ from workq_entrypoints.session import (
     JOBS_URL_ENV,
     Credentials,
     add_jobs_url,
+    client_command,
     pick_url,
     save_credentials,
 )
@@ -44,7 +45,7 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
         help=f"auth GraphQL endpoint (env {AUTH_URL_ENV}, default {DEFAULT_AUTH_URL})",
     )
     add_jobs_url(parser)
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=client_command(run, session=False))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
     jobs_url = pick_url(args.jobs_url, JOBS_URL_ENV, None, DEFAULT_JOBS_URL)
     email = args.email or _prompt_email()
     password = _read_password(args.password_stdin)
-    token = login(auth_url, email, password)
+    with workq.Client(jobs_url, auth_url) as client:
+        token = client.login(email, password)
     path = save_credentials(Credentials(auth_url, jobs_url, email, token))
     print(f"logged in as {email} (session saved in {path})")
     return 0

@@ -7,10 +7,7 @@ import json
 import sys
 from typing import Any
 
-from workq_entrypoints.session import JOB_FIELDS, InvalidData, JobsSession, add_jobs_url
-
-SUBMIT = f"""mutation Submit($input: ExecuteJobInput!) {{
-  executeJob(executeJobInput: $input) {{ {JOB_FIELDS} }} }}"""
+from workq_entrypoints.session import InvalidData, add_jobs_url, client_command, jobs_client
 
 
 def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
@@ -29,16 +26,14 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
     parser.add_argument("--idempotency-key", metavar="KEY", help="resubmitting with it is a no-op")
     parser.add_argument("--json", action="store_true", help="print the whole job record as JSON")
     add_jobs_url(parser)
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=client_command(run))
 
 
 def run(args: argparse.Namespace) -> int:
     data = parse_data(args.data)  # before anything else: a typo costs no request
-    variables: dict[str, Any] = {"input": {"name": args.name, "data": data}}
-    if args.idempotency_key:
-        variables["input"]["idempotencyKey"] = args.idempotency_key
-    job = JobsSession(args).execute(SUBMIT, variables)["executeJob"]
-    print(json.dumps(job, indent=2) if args.json else job["id"])
+    with jobs_client(args) as client:
+        job = client.submit(args.name, data, args.idempotency_key or None)
+    print(json.dumps(job.to_dict(), indent=2) if args.json else job.id)
     return 0
 
 

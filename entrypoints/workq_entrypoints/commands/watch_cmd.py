@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from workq_entrypoints.progress import LinePrinter, watch
-from workq_entrypoints.session import JobsSession, add_jobs_url, fetch_job
+from workq_entrypoints.session import add_jobs_url, client_command, jobs_client
 
 
 def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
@@ -20,12 +20,14 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
         "--interval", type=float, default=1.0, metavar="SECONDS", help="poll interval (default 1)"
     )
     add_jobs_url(parser)
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=client_command(run))
 
 
 def run(args: argparse.Namespace) -> int:
-    session = JobsSession(args)
-    final = watch(
-        lambda: fetch_job(session, args.job_id), LinePrinter(sys.stdout), max(args.interval, 0.1)
-    )
+    with jobs_client(args) as client:
+        final = watch(
+            lambda: client.job(args.job_id).to_dict(),
+            LinePrinter(sys.stdout),
+            max(args.interval, 0.1),
+        )
     return 0 if final["status"] == "completed" else 1

@@ -1,0 +1,137 @@
+"""Each API call as data: the service, the document, its variables and how to read the answer.
+
+Shared by ``Client`` and ``AsyncClient``, which only differ in how they send.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, Literal, TypeVar
+
+from workq.errors import JobNotFound
+from workq.values import Item, Job, User
+
+T = TypeVar("T")
+Service = Literal["auth", "jobs"]
+Data = dict[str, Any]
+
+JOB = Job.selection()
+ITEM = Item.selection()
+USER = User.selection()
+
+LOGIN = f"""mutation Login($input: LoginInput!) {{ login(loginInput: $input) {{ {USER} }} }}"""
+LOGOUT = "mutation Logout { logout }"
+CREATE_USER = f"""mutation CreateUser($input: CreateUserInput!) {{
+  createUser(createUserInput: $input) {{ {USER} }} }}"""
+SUBMIT = f"""mutation Submit($input: ExecuteJobInput!) {{
+  executeJob(executeJobInput: $input) {{ {JOB} }} }}"""
+JOB_QUERY = f"""query Job($id: ID!) {{ job(id: $id) {{ {JOB} }} }}"""
+ITEMS = f"""query Items($id: ID!, $status: String, $first: Int!, $offset: Int!) {{
+  job(id: $id) {{ items(status: $status, first: $first, offset: $offset) {{ {ITEM} }} }} }}"""
+MY_JOBS = f"""query MyJobs($status: String, $type: String, $first: Int!, $after: String) {{
+  myJobs(status: $status, type: $type, first: $first, after: $after) {{
+    nodes {{ {JOB} }} nextCursor }} }}"""
+CANCEL = f"""mutation Cancel($id: ID!) {{ cancelJob(id: $id) {{ {JOB} }} }}"""
+RETRY_DEAD = f"""mutation RetryDead($id: ID!) {{ retryDeadItems(id: $id) {{ {JOB} }} }}"""
+
+
+@dataclass(frozen=True)
+class Operation(Generic[T]):
+    """One request; ``read(data, url)`` turns the answer's ``data`` into the caller's value.
+
+    ``job_id`` is the job the operation is about, so a refusal of it as missing
+    becomes JobNotFound naming it.
+    """
+
+    service: Service
+    document: str
+    read: Callable[[Data, str], T]
+    variables: Data = field(default_factory=dict)
+    job_id: str | None = None
+
+    @property
+    def body(self) -> Data:
+        return {"query": self.document, "variables": self.variables}
+
+
+def login(email: str, password: str) -> Operation[User]:
+    variables = {"input": {"email": email, "password": password}}
+    return Operation("auth", LOGIN, lambda data, _url: User.from_dict(data["login"]), variables)
+
+
+def logout() -> Operation[bool]:
+    return Operation("auth", LOGOUT, lambda data, _url: bool(data["logout"]))
+
+
+def create_user(email: str, password: str) -> Operation[User]:
+    variables = {"input": {"email": email, "password": password}}
+    return Operation(
+        "auth", CREATE_USER, lambda data, _url: User.from_dict(data["createUser"]), variables
+    )
+
+
+def submit(
+    job_type: str, data: dict[str, Any] | list[dict[str, Any]], idempotency_key: str | None
+) -> Operation[Job]:
+    job_input: Data = {"name": job_type, "data": data}
+    if idempotency_key is not None:
+        job_input["idempotencyKey"] = idempotency_key
+    return Operation(
+        "jobs", SUBMIT, lambda out, _url: Job.from_dict(out["executeJob"]), {"input": job_input}
+    )
+
+
+def job(job_id: str) -> Operation[Job]:
+    def read(data: Data, url: str) -> Job:
+        return Job.from_dict(_found(data, job_id, url))
+
+    return Operation("jobs", JOB_QUERY, read, {"id": job_id}, job_id)
+
+
+def items_page(job_id: str, status: str | None, first: int, offset: int) -> Operation[list[Item]]:
+    def read(data: Data, url: str) -> list[Item]:
+        return [Item.from_dict(item) for item in _found(data, job_id, url)["items"]]
+
+    variables = {"id": job_id, "status": status, "first": first, "offset": offset}
+    return Operation("jobs", ITEMS, read, variables, job_id)
+
+
+def jobs_page(
+    status: str | None, job_type: str | None, first: int, after: str | None
+) -> Operation[tuple[list[Job], str | None]]:
+    def read(data: Data, _url: str) -> tuple[list[Job], str | None]:
+        page = data["myJobs"]
+        return [Job.from_dict(node) for node in page["nodes"]], page["nextCursor"]
+
+    variables = {"status": status, "type": job_type, "first": first, "after": after}
+    return Operation("jobs", MY_JOBS, read, variables)
+
+
+def cancel(job_id: str) -> Operation[Job]:
+    return Operation(
+        "jobs", CANCEL, lambda data, _url: Job.from_dict(data["cancelJob"]), {"id": job_id}, job_id
+    )
+
+
+def retry_dead(job_id: str) -> Operation[Job]:
+    return Operation(
+        "jobs",
+        RETRY_DEAD,
+        lambda data, _url: Job.from_dict(data["retryDeadItems"]),
+        {"id": job_id},
+        job_id,
+    )
+
+
+def document(query: str, variables: Data | None) -> Operation[Data]:
+    """Any document, for what the typed methods do not cover; the answer's ``data`` as is."""
+    return Operation("jobs", query, lambda data, _url: data, dict(variables or {}))
+
+
+def _found(data: Data, job_id: str, url: str) -> Data:
+    """The API reads a missing job, and someone else's, as null."""
+    record: Data | None = data["job"]
+    if record is None:
+        raise JobNotFound(job_id, url=url)
+    return record
