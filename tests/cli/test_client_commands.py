@@ -141,4 +141,21 @@ def test_unknown_job_id(logged_in: Cli) -> None:
     assert result.returncode == 1 and "no job '999999'" in result.stderr
 
 
-def test_failed_items_are_shown_and_watch_exits_1(logged_in: Cli) -> None: ...
+def test_failed_items_are_shown_and_watch_exits_1(logged_in: Cli) -> None:
+    # Given a job of two items that always fail, with one attempt each
+    submitted = logged_in("submit", "AlwaysFails", "--data", "[{}, {}]")
+    assert submitted.returncode == 0, submitted.stderr
+    job_id = submitted.stdout.strip()
+    # When it is watched to the end
+    watched = logged_in("watch", job_id, "--interval", "0.2")
+    # Then watch says it failed (exit 1) and status names each dead item and its error
+    assert watched.returncode == 1, watched.stdout + watched.stderr
+    status = logged_in("status", job_id)
+    assert status.returncode == 0, status.stderr
+    assert "dead 2" in status.stdout
+    assert "failed items:" in status.stdout
+    for index in (0, 1):
+        assert (
+            f"#{index} dead after 1 attempt(s): ValueError: ValueError: this job always fails"
+            in status.stdout
+        ), status.stdout
