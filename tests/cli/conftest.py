@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+import workq
 from workq_core import RetryPolicy, hookimpl
 from workq_core.runtime import bootstrap
-from workq_entrypoints.client import create_user
 from workq_entrypoints.stack import Stack, start_stack
 
 PASSWORD = "S3cret!pass-for-cli"
@@ -92,7 +92,8 @@ def cli(tmp_path: Path) -> Cli:
 @pytest.fixture
 def user(stack: Stack) -> str:
     email = f"{uuid.uuid4().hex[:12]}@example.com"
-    create_user(stack.auth_url, email, PASSWORD)
+    with workq.Client(stack.jobs_url, stack.auth_url) as client:
+        client.create_user(email, PASSWORD)
     return email
 
 
