@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import peewee
 import pytest
 from falcon import testing
@@ -10,6 +12,8 @@ from workq_core import AuthError
 from workq_core.db import database_errors
 from workq_core.runtime import bootstrap
 from workq_core.web import create_app, load_schema
+
+SLOW_S = 1.5
 
 LIMITS = {
     "WORKQ_GRAPHQL_MAX_BODY_BYTES": "2048",
@@ -54,15 +58,31 @@ RESOLVERS = {
         "leak": _leak,
         "down": _down,
         "node": lambda _o, _i: {"name": "n", "child": None},
+        "slow": lambda _o, _i: time.sleep(SLOW_S) or "done",
     },
     "Mutation": {"touch": lambda _o, _i: True},
 }
 
 
-def make_client(**env: str) -> testing.TestClient:
+class HostClient(testing.TestClient):
+    """falcon's ASGI simulation drops a ``Host`` header; pass it on as the ``host`` it honours."""
+
+    def simulate_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        headers = kwargs.get("headers") or {}
+        host = next((v for k, v in headers.items() if k.lower() == "host"), None)
+        if host is not None:
+            kwargs.setdefault("host", host)
+        return super().simulate_request(*args, **kwargs)
+
+
+def make_app(body_timeout_s: float = 30.0, **env: str):  # type: ignore[no-untyped-def]
     settings = bootstrap(env={**LIMITS, **env}, load_entry_points=False).settings
     schema = load_schema("tests.web", "sample.graphql", RESOLVERS)
-    return testing.TestClient(create_app(settings.graphql, schema, authenticate))
+    return create_app(settings.graphql, schema, authenticate, body_timeout_s=body_timeout_s)
+
+
+def make_client(**env: str) -> testing.TestClient:
+    return HostClient(make_app(**env))
 
 
 @pytest.fixture

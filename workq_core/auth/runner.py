@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-import falcon
+import falcon.asgi
 import peewee
 
 from workq_core.auth.passwords import PasswordHasher
@@ -41,7 +41,7 @@ def cookie_secure(settings: Settings) -> bool:
     return (not settings.core.local) if configured is None else configured
 
 
-def create_auth_app(runtime: Runtime, service: AuthService, db: peewee.Database) -> falcon.App:
+def create_auth_app(runtime: Runtime, service: AuthService, db: peewee.Database) -> falcon.asgi.App:
     """The auth GraphQL app at ``/graphql``."""
     schema = load_schema("workq_core.auth", "schema.graphql", RESOLVERS)
     return create_app(
@@ -50,7 +50,9 @@ def create_auth_app(runtime: Runtime, service: AuthService, db: peewee.Database)
         service.authenticate,
         cookie_secure=cookie_secure(runtime.settings),
         context_factory=lambda _req: {"auth": service},
-        middleware=[CloseDatabase(db)],
+        cleanup=CloseDatabase(db),
+        body_timeout_s=runtime.settings.http.body_timeout_s,
+        threads=runtime.settings.http.threads,
     )
 
 
@@ -80,11 +82,13 @@ def start_auth_service(
     port: int | None = None,
     grpc_port: int | None = None,
     apply_migrations: bool = True,
+    reuse_port: bool = False,
 ) -> AuthServiceHandle:
     """Migrate (idempotent), then serve GraphQL on ``auth.port`` and gRPC on ``auth.grpc_port``.
 
     ``port`` / ``grpc_port`` override the settings; 0 picks a free port (tests,
-    ``workq up``). The handle reports the bound ports.
+    ``workq up``). The handle reports the bound ports. ``reuse_port`` lets
+    several processes serve the same ports (``workq auth --workers``).
     """
     settings = runtime.settings
     port = settings.auth.port if port is None else port
@@ -97,11 +101,15 @@ def start_auth_service(
         create_auth_app(runtime, service, db),
         settings.auth.host,
         port,
+        settings=settings.http,
         setting="auth.port",
+        reuse_port=reuse_port,
     )
     try:
         servicer = AuthServicer(service.authenticate, lambda: _release(db))
-        grpc_server, grpc_port = start_grpc_server(servicer, settings.auth.host, grpc_port)
+        grpc_server, grpc_port = start_grpc_server(
+            servicer, settings.auth.host, grpc_port, reuse_port=reuse_port
+        )
     except BaseException:
         http.stop()
         raise

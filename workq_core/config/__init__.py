@@ -9,6 +9,7 @@ from workq_core.config.sections import (
     DatabaseSettings,
     ExecutorSettings,
     GraphQLSettings,
+    HttpSettings,
     JobsSettings,
     TransportSettings,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "DotenvFile",
     "ExecutorSettings",
     "GraphQLSettings",
+    "HttpSettings",
     "JobsSettings",
     "Layers",
     "Settings",

@@ -19,6 +19,7 @@ from workq_core.config.sections import (
     DatabaseSettings,
     ExecutorSettings,
     GraphQLSettings,
+    HttpSettings,
     JobsSettings,
     TransportSettings,
 )
@@ -156,6 +157,10 @@ class Settings:
     @property
     def graphql(self) -> GraphQLSettings:
         return self.sections["graphql"]
+
+    @property
+    def http(self) -> HttpSettings:
+        return self.sections["http"]
 
     @property
     def data_dir(self) -> Path:

@@ -140,6 +140,30 @@ class GraphQLSettings:
     )
 
 
+@dataclass(frozen=True)
+class HttpSettings:
+    """The HTTP server of the auth and jobs services (uvicorn)."""
+
+    header_timeout_s: float = setting(
+        10.0,
+        "a connection whose request line and headers are not all in this long after it opened"
+        " or its last request began is closed",
+        min=0.1,
+    )
+    body_timeout_s: float = setting(
+        30.0, "longest wait for a request's whole body; slower bodies get 408", min=0.1
+    )
+    keep_alive_s: float = setting(
+        5.0, "how long an idle keep-alive connection stays open between requests", min=0.1
+    )
+    shutdown_grace_s: float = setting(
+        10.0, "how long stopping waits for in-flight requests before cancelling them", min=0
+    )
+    threads: int = setting(
+        32, "threads per process that run GraphQL operations (resolvers are blocking)", min=1
+    )
+
+
 CORE_SECTIONS: dict[str, type] = {
     "core": CoreSettings,
     "database": DatabaseSettings,
@@ -148,4 +172,5 @@ CORE_SECTIONS: dict[str, type] = {
     "executor": ExecutorSettings,
     "transport": TransportSettings,
     "graphql": GraphQLSettings,
+    "http": HttpSettings,
 }

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-import falcon
+import falcon.asgi
 import peewee
 from graphql import GraphQLSchema
 
@@ -35,14 +35,16 @@ def jobs_schema() -> GraphQLSchema:
 
 def create_jobs_app(
     runtime: Runtime, api: JobsApi, authenticate: Authenticate, db: peewee.Database
-) -> falcon.App:
+) -> falcon.asgi.App:
     """The jobs GraphQL app at ``/graphql``; ``authenticate`` is usually an AuthClient."""
     return create_app(
         runtime.settings.graphql,
         jobs_schema(),
         authenticate,
         context_factory=lambda _req: {"jobs": api},
-        middleware=[CloseDatabase(db)],
+        cleanup=CloseDatabase(db),
+        body_timeout_s=runtime.settings.http.body_timeout_s,
+        threads=runtime.settings.http.threads,
     )
 
 
@@ -81,13 +83,15 @@ def start_jobs_service(
     transport: Transport | None = None,
     port: int | None = None,
     apply_migrations: bool = True,
+    reuse_port: bool = False,
 ) -> JobsServiceHandle:
     """Migrate (idempotent), declare the job types' topics, start the relay, serve GraphQL.
 
     Without ``authenticate`` tokens are checked by the auth service at
     ``jobs.auth_grpc``; without ``transport`` the configured one is built
     (and closed on stop). ``port`` overrides ``jobs.port``; 0 picks a free port
-    (tests, ``workq up``), and ``handle.url`` says which.
+    (tests, ``workq up``), and ``handle.url`` says which. ``reuse_port`` lets
+    several processes serve the same port (``workq jobs --workers``).
     """
     settings = runtime.settings
     port = settings.jobs.port if port is None else port
@@ -112,7 +116,9 @@ def start_jobs_service(
             create_jobs_app(runtime, api, authenticate, db),
             settings.jobs.host,
             port,
+            settings=settings.http,
             setting="jobs.port",
+            reuse_port=reuse_port,
         )
     except BaseException:
         for close in reversed(closers):

@@ -50,11 +50,19 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         return auth_pb2.AuthenticateResponse(user=auth_pb2.User(id=user.id, email=user.email))
 
 
-def start_grpc_server(servicer: AuthServicer, host: str, port: int, workers: int = 8) -> Any:
-    """A started ``grpc.Server`` and its bound port; ConfigError names a port in use."""
+def start_grpc_server(
+    servicer: AuthServicer, host: str, port: int, workers: int = 8, *, reuse_port: bool = False
+) -> Any:
+    """A started ``grpc.Server`` and its bound port; ConfigError names a port in use.
+
+    ``reuse_port`` lets the processes of ``workq auth --workers N`` share the port.
+    """
     server = grpc.server(
         ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grpc"),
-        options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 64 * 1024)],
+        options=[
+            ("grpc.so_reuseport", int(reuse_port)),
+            ("grpc.max_receive_message_length", 64 * 1024),
+        ],
     )
     auth_pb2_grpc.add_AuthServiceServicer_to_server(servicer, server)
     try:

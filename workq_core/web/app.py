@@ -1,12 +1,15 @@
-"""The falcon app factory every Workq GraphQL service uses."""
+"""The falcon ASGI app factory every Workq GraphQL service uses."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import falcon
+import falcon.asgi
 from graphql import GraphQLSchema
 
 from workq_core.config import GraphQLSettings
@@ -18,6 +21,7 @@ from workq_core.web.operations import GraphQLRequest, run_graphql
 from workq_core.web.origin import cross_origin_refused, foreign_cookie_request
 
 ContextFactory = Callable[[falcon.Request], dict[str, Any]]
+Cleanup = Callable[[], None]
 
 
 def mutation_by_get_refused() -> RequestRejected:
@@ -33,18 +37,28 @@ def create_app(
     *,
     cookie_secure: bool = True,
     context_factory: ContextFactory | None = None,
+    cleanup: Cleanup | None = None,
+    body_timeout_s: float = 30.0,
+    threads: int = 32,
     middleware: Iterable[Any] = (),
     path: str = "/graphql",
-) -> falcon.App:
-    """A WSGI app serving ``schema`` at ``path`` under ``limits``.
+) -> falcon.asgi.App:
+    """An ASGI app serving ``schema`` at ``path`` under ``limits``.
 
     ``authenticate(token)`` turns the request's bearer token (header or
     ``Authentication`` cookie) into the user resolvers see as
     ``info.context.user``; ``context_factory(req)`` adds service-specific
-    entries to ``info.context.extra``.
+    entries to ``info.context.extra``. Resolvers block (peewee, gRPC), so each
+    operation runs on one of ``threads`` pooled threads, and ``cleanup()``
+    runs on that same thread after it (to return its database connection).
+    ``middleware`` is falcon ASGI middleware.
     """
-    app = falcon.App(middleware=[SecurityHeaders(), *middleware])
-    resource = GraphQLResource(limits, schema, authenticate, cookie_secure, context_factory)
+    pool = OperationThreads(threads)
+    app = falcon.asgi.App(middleware=[SecurityHeaders(), pool, *middleware])
+    resource = GraphQLResource(
+        limits, schema, authenticate, cookie_secure, context_factory,
+        pool=pool, cleanup=cleanup, body_timeout_s=body_timeout_s,
+    )  # fmt: skip
     app.add_route(path, resource)
     return app
 
@@ -52,11 +66,33 @@ def create_app(
 class SecurityHeaders:
     """Responses are never cached or sniffed as another type."""
 
-    def process_response(
+    async def process_response(
         self, req: falcon.Request, resp: falcon.Response, resource: Any, ok: bool
     ) -> None:
         resp.set_header("Cache-Control", "no-store")
         resp.set_header("X-Content-Type-Options", "nosniff")
+
+
+class OperationThreads:
+    """The pool operations run on; it ends with the server (ASGI lifespan shutdown).
+
+    Made on first use, so an app served again after a shutdown (a test
+    client runs the lifespan per request) gets a new one.
+    """
+
+    def __init__(self, threads: int) -> None:
+        self.threads = threads
+        self._pool: ThreadPoolExecutor | None = None
+
+    def get(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="graphql")
+        return self._pool
+
+    async def process_shutdown(self, scope: dict[str, Any], event: dict[str, Any]) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False)
 
 
 class GraphQLResource:
@@ -75,51 +111,74 @@ class GraphQLResource:
         authenticate: Authenticate,
         cookie_secure: bool,
         context_factory: ContextFactory | None,
+        *,
+        pool: OperationThreads,
+        cleanup: Cleanup | None = None,
+        body_timeout_s: float = 30.0,
     ) -> None:
         self.limits = limits
         self.cookie_secure = cookie_secure
         self.schema = schema
         self.authenticate = authenticate
         self.context_factory = context_factory
+        self.pool = pool
+        self.cleanup = cleanup
+        self.body_timeout_s = body_timeout_s
 
-    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        limits = self.limits
+    async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         try:
             if (req.content_type or "").split(";")[0].strip().lower() != "application/json":
                 raise RequestRejected(
                     falcon.HTTP_415, "Use Content-Type: application/json.", "UNSUPPORTED_MEDIA_TYPE"
                 )
-            params = parse_json(read_body(req, limits.max_body_bytes), limits.max_json_depth)
-            refusal = (
-                cross_origin_refused()
-                if foreign_cookie_request(req, limits.allowed_origins)
-                else None
-            )
-            self._run(req, resp, GraphQLRequest.from_params(params), refusal)
+            body = await read_body(req, self.limits.max_body_bytes, self.body_timeout_s)
+            await self._in_thread(self._post, req, resp, body)
         except RequestRejected as exc:
             _reject(resp, exc)
 
-    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        limits = self.limits
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         try:
-            query = req.get_param("query")
-            if query is None:
-                if wants_html(req.get_header("Accept")):
-                    resp.content_type = falcon.MEDIA_HTML
-                    resp.text = GRAPHIQL_HTML
-                    return
-                raise RequestRejected(falcon.HTTP_400, "Missing 'query' parameter.")
-            raw_variables = req.get_param("variables")
-            params = {
-                "query": query,
-                "variables": parse_json(raw_variables, limits.max_json_depth)
-                if raw_variables
-                else None,
-                "operationName": req.get_param("operationName"),
-            }
-            self._run(req, resp, GraphQLRequest.from_params(params), mutation_by_get_refused())
+            await self._in_thread(self._get, req, resp)
         except RequestRejected as exc:
             _reject(resp, exc)
+
+    async def _in_thread(self, handler: Callable[..., None], *args: Any) -> None:
+        """``handler(*args)`` on a pooled thread, then ``cleanup()`` on the same thread."""
+        await asyncio.get_running_loop().run_in_executor(self.pool.get(), self._call, handler, args)
+
+    def _call(self, handler: Callable[..., None], args: tuple[Any, ...]) -> None:
+        try:
+            handler(*args)
+        finally:
+            if self.cleanup is not None:
+                self.cleanup()
+
+    def _post(self, req: falcon.Request, resp: falcon.Response, body: bytes) -> None:
+        limits = self.limits
+        params = parse_json(body, limits.max_json_depth)
+        refusal = (
+            cross_origin_refused() if foreign_cookie_request(req, limits.allowed_origins) else None
+        )
+        self._run(req, resp, GraphQLRequest.from_params(params), refusal)
+
+    def _get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        limits = self.limits
+        query = req.get_param("query")
+        if query is None:
+            if wants_html(req.get_header("Accept")):
+                resp.content_type = falcon.MEDIA_HTML
+                resp.text = GRAPHIQL_HTML
+                return
+            raise RequestRejected(falcon.HTTP_400, "Missing 'query' parameter.")
+        raw_variables = req.get_param("variables")
+        params = {
+            "query": query,
+            "variables": parse_json(raw_variables, limits.max_json_depth)
+            if raw_variables
+            else None,
+            "operationName": req.get_param("operationName"),
+        }
+        self._run(req, resp, GraphQLRequest.from_params(params), mutation_by_get_refused())
 
     def _run(
         self,
@@ -145,6 +204,8 @@ def _reject(resp: falcon.Response, exc: RequestRejected) -> None:
     resp.status = exc.status
     if exc.status == falcon.HTTP_405:
         resp.set_header("Allow", "POST")
+    elif exc.status == falcon.HTTP_408:
+        resp.set_header("Connection", "close")
     _json(resp, {"errors": [request_error(exc.message, exc.code)]})
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 import falcon
+import falcon.asgi
 
 from workq_core.errors import WorkqError
 
@@ -19,14 +21,38 @@ class RequestRejected(WorkqError):
         self.code = code
 
 
-def read_body(req: falcon.Request, max_bytes: int) -> bytes:
-    """The whole body, or 413 when it is (or claims to be) larger than ``max_bytes``."""
-    if req.content_length is not None and req.content_length > max_bytes:
+async def read_body(req: falcon.asgi.Request, max_bytes: int, timeout_s: float) -> bytes:
+    """The whole body, or 413 when it is (or claims to be) larger than ``max_bytes``.
+
+    A body that has not all arrived within ``timeout_s`` is answered 408 (and
+    the connection closed), so a slow client cannot hold a request open.
+    """
+    if req.content_length is None:
+        # Chunked bodies are refused, as they were before (GraphQL clients send a length).
+        raise RequestRejected(falcon.HTTP_411, "Send Content-Length.", "LENGTH_REQUIRED")
+    if req.content_length > max_bytes:
         raise RequestRejected(falcon.HTTP_413, "Request body too large.", "PAYLOAD_TOO_LARGE")
-    data = req.bounded_stream.read(max_bytes + 1)
+    try:
+        data = await asyncio.wait_for(_read_at_most(req, req.content_length), timeout_s)
+    except TimeoutError:
+        raise RequestRejected(
+            falcon.HTTP_408, "Request body not received in time.", "REQUEST_TIMEOUT"
+        ) from None
     if len(data) > max_bytes:
         raise RequestRejected(falcon.HTTP_413, "Request body too large.", "PAYLOAD_TOO_LARGE")
     return data
+
+
+async def _read_at_most(req: falcon.asgi.Request, size: int) -> bytes:
+    chunks: list[bytes] = []
+    remaining = size
+    while remaining > 0:
+        chunk = await req.stream.read(remaining)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
 
 
 def parse_json(data: bytes | str, max_depth: int) -> Any:

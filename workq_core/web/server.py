@@ -1,91 +1,162 @@
-"""A threaded WSGI server from the standard library, started and stopped from code."""
+"""uvicorn serving an ASGI app on a socket bound here, on a thread, started and stopped in code."""
 
 from __future__ import annotations
 
+import asyncio
 import errno
+import functools
 import logging
+import socket
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from workq_core.config import HttpSettings
 from workq_core.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
-# A client that stops sending mid-request frees its thread after this long.
-REQUEST_TIMEOUT_S = 30
+BACKLOG = 1024
 
 
-# Requests run on a fixed pool of threads: no thread start per request, and
-# per-thread resources (SQLite connections) are reused instead of reopened.
-REQUEST_THREADS = 32
+class HeaderTimeoutProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, closing connections whose headers do not arrive in time.
 
+    uvicorn times out idle keep-alive connections but not one that sent part
+    of a request and then stalls (slowloris); this arms a timer when the
+    connection opens and when each request begins, and disarms it once the
+    headers are complete.
+    """
 
-class _ThreadingWSGIServer(WSGIServer):
-    request_queue_size = 128
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        # Before the base class binds: a failed bind calls server_close().
-        self._pool = ThreadPoolExecutor(REQUEST_THREADS, thread_name_prefix="http")
+    def __init__(self, *args: Any, header_timeout_s: float, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._header_timeout_s = header_timeout_s
+        self._header_timer: asyncio.TimerHandle | None = None
 
-    def process_request(self, request: Any, client_address: Any) -> None:
-        self._pool.submit(self._handle, request, client_address)
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_header_timer()
 
-    def _handle(self, request: Any, client_address: Any) -> None:
-        """What socketserver.ThreadingMixIn does per request, on a pooled thread."""
-        try:
-            self.finish_request(request, client_address)
-        except Exception:
-            self.handle_error(request, client_address)
-        finally:
-            self.shutdown_request(request)
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_header_timer()
+        super().connection_lost(exc)
 
-    def server_close(self) -> None:
-        super().server_close()
-        self._pool.shutdown(wait=False, cancel_futures=True)
+    def eof_received(self) -> bool | None:  # type: ignore[override]
+        """A client that half-closes after its request still gets the answer, then a close."""
+        if self.cycle is not None and not self.cycle.response_complete:
+            self.cycle.keep_alive = False
+            return True  # keep the transport open for the response
+        return None
 
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        if self._header_timer is None:
+            self._arm_header_timer()
 
-class _QuietHandler(WSGIRequestHandler):
-    """Access lines go to the logger at DEBUG, not to stderr."""
+    def on_headers_complete(self) -> None:
+        self._disarm_header_timer()
+        super().on_headers_complete()
 
-    timeout = REQUEST_TIMEOUT_S
+    def _arm_header_timer(self) -> None:
+        self._header_timer = self.loop.call_later(self._header_timeout_s, self._headers_too_slow)
 
-    def log_message(self, format: str, *args: Any) -> None:
-        logger.debug("http request", extra={"client": self.client_address[0], "line": args[:2]})
+    def _disarm_header_timer(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _headers_too_slow(self) -> None:
+        self._header_timer = None
+        if not self.transport.is_closing():
+            logger.debug("http headers timed out", extra={"client": (self.client or ("",))[0]})
+            self.transport.close()
 
 
 class HttpServer:
-    """One listening WSGI server on its own thread; ``port`` is the bound port (0 picks one).
+    """One listening uvicorn server on its own thread; ``port`` is the bound port (0 picks one).
 
-    The standard library keeps dependencies at zero; run it behind a reverse
-    proxy (TLS, keep-alive) in production.
+    The socket is bound here, before the thread starts, so a port in use is a
+    start-up ``ConfigError`` and port 0 reports the port it got. With
+    ``reuse_port`` several processes bind the same port and the kernel spreads
+    connections over them (``--workers``).
     """
 
-    def __init__(self, app: Any, host: str, port: int, *, setting: str = "port") -> None:
-        try:
-            self._server = make_server(
-                host, port, app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
-            )
-        except OSError as exc:
-            raise bind_error(setting, host, port, exc) from None
+    def __init__(
+        self,
+        app: Any,
+        host: str,
+        port: int,
+        *,
+        settings: HttpSettings | None = None,
+        setting: str = "port",
+        reuse_port: bool = False,
+    ) -> None:
+        settings = settings or HttpSettings()
+        self._sock = listen(host, port, setting, reuse_port=reuse_port)
         self.host = host
-        self.port: int = self._server.server_address[1]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"http-{self.port}", daemon=True
+        self.port: int = self._sock.getsockname()[1]
+        self.settings = settings
+        config = uvicorn.Config(
+            app,
+            http=functools.partial(
+                HeaderTimeoutProtocol, header_timeout_s=settings.header_timeout_s
+            ),  # type: ignore[arg-type]
+            ws="websockets-sansio",
+            lifespan="on",
+            interface="asgi3",
+            log_config=None,
+            access_log=False,
+            server_header=False,
+            proxy_headers=False,  # client addresses (login limits) never come from headers
+            timeout_keep_alive=settings.keep_alive_s,  # type: ignore[arg-type]
+            timeout_graceful_shutdown=settings.shutdown_grace_s,  # type: ignore[arg-type]
+            backlog=BACKLOG,
         )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._run, name=f"http-{self.port}", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self._server.run(sockets=[self._sock])
+        except BaseException:
+            logger.error("http server failed", exc_info=True, extra={"port": self.port})
 
     def start(self) -> HttpServer:
+        """Serve; returns once the server accepts connections."""
         self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started and self._thread.is_alive():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"http server on port {self.port} did not start")
+            time.sleep(0.01)
         return self
 
     def stop(self) -> None:
-        """Stop accepting, let the serve loop finish, close the socket."""
+        """Stop accepting, let in-flight requests finish (up to the grace), close the socket."""
         if self._thread.is_alive():
-            self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+            self._server.should_exit = True
+            self._thread.join(timeout=self.settings.shutdown_grace_s + 5)
+        self._sock.close()
+
+
+def listen(host: str, port: int, setting: str, *, reuse_port: bool = False) -> socket.socket:
+    """A listening TCP socket on ``host:port``, or a ``ConfigError`` naming ``setting``."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+        sock.listen(BACKLOG)
+    except OSError as exc:
+        sock.close()
+        raise bind_error(setting, host, port, exc) from None
+    sock.setblocking(False)
+    return sock
 
 
 def bind_error(setting: str, host: str, port: int, exc: OSError) -> ConfigError:
