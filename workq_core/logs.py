@@ -61,6 +61,8 @@ def configure_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # uvicorn's start and stop lines repeat the services' own; keep its warnings and errors.
+    logging.getLogger("uvicorn.error").setLevel(max(logging.WARNING, root.level))
 
 
 def _isatty(stream: Any) -> bool:

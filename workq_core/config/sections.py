@@ -56,6 +56,9 @@ class AuthSettings:
         10, "failed logins allowed per email and per client address in the window", min=1
     )
     login_window_s: int = setting(300, "window of the login attempt limit, seconds", min=1)
+    workers: int = setting(
+        1, "processes of `workq auth`, each a full service on the same ports", min=1, max=64
+    )
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,13 @@ class JobsSettings:
     )
     max_items: int = setting(100_000, "most items one executeJob may carry", min=1)
     relay: bool = setting(True, "run the outbox relay inside this process")
+    workers: int = setting(
+        1,
+        "processes of `workq jobs`, each a full service on the same port (the first one runs"
+        " the outbox relay)",
+        min=1,
+        max=64,
+    )
 
 
 @dataclass(frozen=True)

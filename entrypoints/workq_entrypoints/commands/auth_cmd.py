@@ -15,15 +15,36 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
     setting_flag(parser, "--host", "auth.host", help="address to bind (default 127.0.0.1)")
     setting_flag(parser, "--port", "auth.port", help="GraphQL HTTP port (default 3000, env PORT)")
     setting_flag(parser, "--grpc-port", "auth.grpc_port", help="gRPC port (default 5000)")
+    setting_flag(
+        parser, "--workers", "auth.workers", metavar="N", help="processes serving the ports"
+    )
     parser.set_defaults(handler=run, service=True)
 
 
 def run(args: argparse.Namespace) -> int:
     from workq_core.auth import start_auth_service
     from workq_core.shutdown import StopSignal
+    from workq_entrypoints import workers
 
     stop = StopSignal()
-    handle = start_auth_service(runtime_from(args))
-    stop.wait()
-    handle.stop()
+    runtime = runtime_from(args)
+    ports = workers.worker_ports()
+    count = runtime.settings.auth.workers
+    copies = []
+    if ports is not None:  # a copy: the first process migrated the database
+        handle = start_auth_service(
+            runtime, port=ports[0], grpc_port=ports[1], apply_migrations=False, reuse_port=True
+        )
+    else:
+        handle = start_auth_service(runtime, reuse_port=count > 1)
+        if count > 1:
+            copies = workers.start_copies(count - 1, [handle.http_port, handle.grpc_port])
+    try:
+        stop.wait()
+    finally:
+        # The copies drain first (new connections go to this process meanwhile),
+        # then this one, which may own what they share (the embedded broker).
+        workers.signal_copies(copies)
+        workers.wait_copies(copies, runtime.settings.http.shutdown_grace_s + 10)
+        handle.stop()
     return 0

@@ -21,17 +21,41 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
         metavar="HOST:PORT",
         help="the auth service's gRPC address (default 127.0.0.1:5000)",
     )
+    setting_flag(
+        parser, "--workers", "jobs.workers", metavar="N", help="processes serving the port"
+    )
     parser.set_defaults(handler=run, service=True)
 
 
 def run(args: argparse.Namespace) -> int:
     from workq_core.jobs_service import start_jobs_service
     from workq_core.shutdown import StopSignal
+    from workq_entrypoints import workers
 
     stop = StopSignal()
-    handle = start_jobs_service(runtime_from(args))
+    runtime = runtime_from(args)
+    ports = workers.worker_ports()
+    count = runtime.settings.jobs.workers
+    copies = []
+    if ports is not None:  # a copy: the first process migrated and relays the outbox
+        runtime = _without_relay(runtime)
+        handle = start_jobs_service(runtime, port=ports[0], apply_migrations=False, reuse_port=True)
+    else:
+        handle = start_jobs_service(runtime, reuse_port=count > 1)
+        if count > 1:
+            copies = workers.start_copies(count - 1, [handle.port])
     try:
         stop.wait()
     finally:
+        # The copies drain first (new connections go to this process meanwhile),
+        # then this one, which may own what they share (the embedded broker).
+        workers.signal_copies(copies)
+        workers.wait_copies(copies, runtime.settings.http.shutdown_grace_s + 10)
         handle.stop()
     return 0
+
+
+def _without_relay(runtime: Any) -> Any:
+    import dataclasses
+
+    return dataclasses.replace(runtime, settings=runtime.settings.replace("jobs", relay=False))

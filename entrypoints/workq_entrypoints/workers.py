@@ -1,0 +1,53 @@
+"""``--workers N``: one full service per process, sharing the listening ports (SO_REUSEPORT).
+
+The first process migrates, binds and starts its service, then starts the
+others as copies of its own command; they bind the same ports and the kernel
+spreads new connections over all of them. A copy learns it is one, and which
+ports to bind (port 0 has become a real one), from ``WORKER_ENV``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+
+logger = logging.getLogger(__name__)
+
+WORKER_ENV = "WORKQ_SERVICE_WORKER_PORTS"
+
+
+def worker_ports() -> list[int] | None:
+    """The ports the first process bound, when this process is one of its copies."""
+    raw = os.environ.get(WORKER_ENV)
+    return [int(port) for port in raw.split(",")] if raw else None
+
+
+def start_copies(count: int, ports: list[int]) -> list[subprocess.Popen[bytes]]:
+    """``count`` more processes running this command on ``ports``."""
+    env = {**os.environ, WORKER_ENV: ",".join(str(port) for port in ports)}
+    command = [sys.executable, "-m", "workq_entrypoints", *sys.argv[1:]]
+    # our own interpreter running our own command line
+    copies = [subprocess.Popen(command, env=env) for _ in range(count)]  # noqa: S603
+    logger.info("service workers started", extra={"pids": [p.pid for p in copies]})
+    return copies
+
+
+def signal_copies(copies: list[subprocess.Popen[bytes]]) -> None:
+    """Ask each copy to stop (it finishes its in-flight requests first)."""
+    for copy in copies:
+        if copy.poll() is None:
+            copy.send_signal(signal.SIGTERM)
+
+
+def wait_copies(copies: list[subprocess.Popen[bytes]], timeout_s: float) -> None:
+    """Wait for the copies to exit; kill any still running after ``timeout_s``."""
+    for copy in copies:
+        try:
+            copy.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            logger.warning("service worker killed", extra={"pid": copy.pid})
+            copy.kill()
+            copy.wait()
