@@ -1,5 +1,6 @@
 """Compare HTTP servers for Workq's edge: throughput, half-open starvation, features.
 
+    pip install -r bench/requirements.txt; apt-get install wrk
     python bench/http_servers.py            # all candidates, one after another
     python bench/http_servers.py uvicorn    # only the named ones
 
@@ -12,11 +13,12 @@ server needs) from a child process on a loopback port, one worker. Then:
   and one normal request is timed on a fresh connection (10 s cap).
 
 The feature columns are what each server's documentation promises, checked
-against the installed version where noted in docs/http-server.md.
+against the installed versions; docs/http-server.md has the figures.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import re
@@ -27,6 +29,7 @@ import subprocess
 import sys
 import threading
 import time
+from typing import Any
 
 import falcon
 import falcon.asgi
@@ -57,9 +60,39 @@ asgi_app.add_route("/graphql", _AsyncHello())
 
 
 def _serve_wsgiref(port: int) -> None:
-    from workq_core.web.server import HttpServer
+    """What Workq used before: wsgiref's server with requests on a pool of 32 threads."""
+    from concurrent.futures import ThreadPoolExecutor
+    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-    HttpServer(wsgi_app, "127.0.0.1", port).start()._thread.join()
+    pool = ThreadPoolExecutor(32)
+
+    class Server(WSGIServer):
+        request_queue_size = 128
+
+        def process_request(self, request: Any, client_address: Any) -> None:
+            pool.submit(self._handle, request, client_address)
+
+        def _handle(self, request: Any, client_address: Any) -> None:
+            # A client that timed out raises here; keep the output readable.
+            with contextlib.suppress(Exception):
+                self.finish_request(request, client_address)
+            self.shutdown_request(request)
+
+    class Quiet(WSGIRequestHandler):
+        timeout = 30
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    make_server("127.0.0.1", port, wsgi_app, Server, Quiet).serve_forever()
+
+
+def _serve_workq(port: int) -> None:
+    """Workq's HttpServer: uvicorn plus its header timeout, on a thread."""
+    from workq_core.web import HttpServer
+
+    server = HttpServer(asgi_app, "127.0.0.1", port).start()
+    server._thread.join()
 
 
 def _serve_cheroot(port: int) -> None:
@@ -104,17 +137,20 @@ SERVE = {
     "waitress": _serve_waitress,
     "uvicorn": _serve_uvicorn,
     "hypercorn": _serve_hypercorn,
+    "workq": _serve_workq,
 }
 
-# Columns: websockets, header timeout, body timeout, graceful drain, own workers, from code
+# Columns: websockets, header timeout, body timeout, graceful drain, own workers, from code.
+# "per read" is an idle timeout on each socket read, not a limit on the whole headers or body.
 FEATURES = {
-    "wsgiref": ("no", "no", "socket timeout", "no", "no", "yes"),
-    "cheroot": ("no", "socket timeout", "socket timeout", "yes", "no", "yes"),
-    "waitress": ("no", "channel_timeout", "channel_timeout", "no", "no", "yes"),
-    "uvicorn": ("yes", "no", "no", "yes", "yes (import str)", "yes (sockets=)"),
-    "hypercorn": ("yes", "read_timeout", "read_timeout", "yes", "yes (import str)", "yes"),
-    "granian-wsgi": ("no", "yes", "no", "yes", "yes (import str)", "import str only"),
-    "granian-asgi": ("yes", "yes", "no", "yes", "yes (import str)", "import str only"),
+    "wsgiref": ("no", "per read", "per read", "no", "no", "yes"),
+    "cheroot": ("no", "per read", "per read", "yes", "no (threads)", "yes"),
+    "waitress": ("no", "channel idle", "channel idle", "no", "no (threads)", "yes"),
+    "uvicorn": ("yes", "no (idle keep-alive only)", "no", "yes", "import string", "yes, sockets="),
+    "hypercorn": ("yes", "per read", "per read", "yes", "import string", "yes"),
+    "granian-wsgi": ("no", "yes", "no", "not checked", "import string", "import string"),
+    "granian-asgi": ("yes", "yes", "no", "not checked", "import string", "import string"),
+    "workq": ("yes", "yes", "yes (in the app)", "yes", "--workers", "yes"),
 }
 CANDIDATES = list(FEATURES)
 
