@@ -140,3 +140,12 @@ def test_port_zero_reports_the_bound_port_and_a_taken_port_is_a_config_error(ser
     assert server.port > 0
     with pytest.raises(ConfigError, match="already in use"):
         HttpServer(make_app(), "127.0.0.1", server.port, setting="jobs.port")
+
+
+def test_a_server_that_cannot_start_says_so_instead_of_pretending():
+    # an app uvicorn cannot load: startup fails on the server's thread
+    server = HttpServer(make_app(), "127.0.0.1", 0)
+    server._server.config.ws = "no-such-websocket-protocol"
+
+    with pytest.raises(RuntimeError, match="did not start"):
+        server.start()

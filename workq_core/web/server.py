@@ -128,8 +128,9 @@ class HttpServer:
         """Serve; returns once the server accepts connections."""
         self._thread.start()
         deadline = time.monotonic() + 10
-        while not self._server.started and self._thread.is_alive():
-            if time.monotonic() > deadline:
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
                 raise RuntimeError(f"http server on port {self.port} did not start")
             time.sleep(0.01)
         return self
