@@ -13,10 +13,17 @@ import os
 import signal
 import subprocess
 import sys
+from typing import Protocol
+
+from workq_core.shutdown import StopSignal
 
 logger = logging.getLogger(__name__)
 
 WORKER_ENV = "WORKQ_SERVICE_WORKER_PORTS"
+
+
+class Stoppable(Protocol):
+    def stop(self) -> None: ...
 
 
 def worker_ports() -> list[int] | None:
@@ -33,6 +40,22 @@ def start_copies(count: int, ports: list[int]) -> list[subprocess.Popen[bytes]]:
     copies = [subprocess.Popen(command, env=env) for _ in range(count)]  # noqa: S603
     logger.info("service workers started", extra={"pids": [p.pid for p in copies]})
     return copies
+
+
+def serve_until_stopped(
+    stop: StopSignal, handle: Stoppable, copies: list[subprocess.Popen[bytes]], grace_s: float
+) -> None:
+    """Serve until the stop signal; then the copies drain first, then this process.
+
+    New connections go to this process while the copies drain; it stops last
+    because it may own what they share (the embedded broker).
+    """
+    try:
+        stop.wait()
+    finally:
+        signal_copies(copies)
+        wait_copies(copies, grace_s + 10)
+        handle.stop()
 
 
 def signal_copies(copies: list[subprocess.Popen[bytes]]) -> None:

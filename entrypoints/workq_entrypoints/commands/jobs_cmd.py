@@ -44,14 +44,7 @@ def run(args: argparse.Namespace) -> int:
         handle = start_jobs_service(runtime, reuse_port=count > 1)
         if count > 1:
             copies = workers.start_copies(count - 1, [handle.port])
-    try:
-        stop.wait()
-    finally:
-        # The copies drain first (new connections go to this process meanwhile),
-        # then this one, which may own what they share (the embedded broker).
-        workers.signal_copies(copies)
-        workers.wait_copies(copies, runtime.settings.http.shutdown_grace_s + 10)
-        handle.stop()
+    workers.serve_until_stopped(stop, handle, copies, runtime.settings.http.shutdown_grace_s)
     return 0
 
 
