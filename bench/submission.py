@@ -7,7 +7,10 @@ the token checked by the auth service over gRPC, as clients submit:
   to every item published (the outbox relay emptied its row), median of
   ``--repeat`` submissions;
 - single-item ``executeJob`` requests per second from ``--clients``
-  concurrent clients over ``--seconds``, with the p50/p99 response time.
+  concurrent clients over ``--seconds``, with the p50/p99 response time;
+- on PostgreSQL, beside it in the same run, the floor any durable submission
+  pays: ``--clients`` threads each doing INSERT + COMMIT of one JSON row on
+  the same database over ``--seconds``, and the ratio of the two.
 
 No executors run: this measures accepting work, not doing it.
 """
@@ -75,6 +78,38 @@ def concurrent(system: WorkqSystem, clients: int, seconds: float) -> dict[str, f
     }
 
 
+def floor(system: WorkqSystem, clients: int, seconds: float) -> dict[str, float]:
+    """INSERT + COMMIT of one JSON row per transaction from ``clients`` threads, on psycopg2."""
+    import psycopg2
+
+    url = system.env["DATABASE_URL"]
+    setup = psycopg2.connect(url)
+    with setup, setup.cursor() as cur:
+        cur.execute("CREATE TABLE IF NOT EXISTS bench_floor (id BIGSERIAL PRIMARY KEY, data TEXT)")
+    setup.close()
+    done = [0] * clients
+    deadline = time.perf_counter() + seconds
+
+    def insert(n: int) -> None:
+        conn = psycopg2.connect(url)
+        with conn.cursor() as cur:
+            while time.perf_counter() < deadline:
+                cur.execute(
+                    "INSERT INTO bench_floor (data) VALUES (%s)",
+                    (json.dumps({"kind": "noop", "id": uuid.uuid4().hex}),),
+                )
+                conn.commit()
+                done[n] += 1
+        conn.close()
+
+    threads = [threading.Thread(target=insert, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {"commits_per_s": sum(done) / seconds}
+
+
 def measure(system: WorkqSystem, args: argparse.Namespace) -> dict[str, Any]:
     run_id = uuid.uuid4().hex[:8]
     sink = Path(tempfile.mkdtemp(prefix="workq-submission-"))
@@ -85,6 +120,7 @@ def measure(system: WorkqSystem, args: argparse.Namespace) -> dict[str, Any]:
             "system": system.name,
             "bulk": bulk(system, args.items, args.repeat),
             "concurrent": concurrent(system, args.clients, args.seconds),
+            **({"floor": floor(system, args.clients, args.seconds)} if system.postgres else {}),
         }
     finally:
         system.teardown()
@@ -109,6 +145,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['system']:>9}  {b['response_s']:>18.3f}s  {b['published_s']:>12.3f}s  "
             f"{c['requests_per_s']:>16.0f}  {c['p50_ms']:>6.1f}  {c['p99_ms']:>6.1f}"
         )
+        if "floor" in r:
+            rate = r["floor"]["commits_per_s"]
+            print(
+                f"{'':>9}  floor: {args.clients} threads INSERT+COMMIT of one JSON row "
+                f"{rate:,.0f}/s; executeJob/floor {c['requests_per_s'] / rate:.2f}"
+            )
     if args.out:
         args.out.write_text(
             json.dumps({"args": vars(args) | {"out": str(args.out)}, "results": results}, indent=2)
