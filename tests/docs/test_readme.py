@@ -7,16 +7,15 @@ import dataclasses
 import io
 import itertools
 import json
-import os
 import re
 import shlex
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from graphql import GraphQLSchema, parse, validate
 
+from tests.core.test_cli import LEGACY_ENV, workq
 from tests.e2e.test_up_and_demo import Up
 from workq_core.runtime import bootstrap
 from workq_core.web import load_schema
@@ -38,7 +37,6 @@ ORIGINAL_DOCUMENTS = [
     "mutation ExecuteJob($executeJobInput: ExecuteJobInput!) {\n"
     "  executeJob(executeJobInput: $executeJobInput) { name description } }",
 ]
-LEGACY_ENV = {"PORT", "JWT_SECRET", "JWT_EXPIRATION_MS", "DATABASE_URL", "PULSAR_SERVICE_URL"}
 SHELL_LANGS = {"sh", "bash", "shell", "console"}
 SEPARATORS = {"|", "||", "&", "&&", ";", "(", ")", "$(", "`"}
 # Written by others at the same time as this README; linked before they land.
@@ -240,18 +238,9 @@ def readme_config_table() -> dict[str, tuple[list[str], object]]:
 @pytest.fixture(scope="module")
 def effective_config(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
     """`workq config --json` as a user sees it: no workq.toml, no Workq environment."""
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith("WORKQ_") and k not in LEGACY_ENV
-    }
-    out = subprocess.run(
-        [sys.executable, "-m", "workq_entrypoints", "config", "--json"],
-        cwd=tmp_path_factory.mktemp("config"),
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
+    result = workq("config", "--json", cwd=tmp_path_factory.mktemp("config"))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
     return json.loads(out)
 
 
