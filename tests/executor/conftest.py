@@ -51,14 +51,14 @@ class Pipeline:
 
     def submit(self, job_type: str, items: list[dict[str, Any]], **kwargs: Any) -> str:
         with self.db.connection_context():
-            job_id, _ = submit_job(
+            job_id = submit_job(
                 self.db,
                 user_id=self.user_id,
                 job_type=job_type,
                 items=items,
                 max_attempts=kwargs.pop("max_attempts", 3),
                 **kwargs,
-            )
+            ).job_id
         return job_id
 
     def start_relay(self) -> OutboxRelay:

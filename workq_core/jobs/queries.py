@@ -11,7 +11,7 @@ import peewee
 
 from workq_core.db.sql import placeholders, rows
 from workq_core.jobs.filters import job_status_clause
-from workq_core.jobs.states import FINAL, job_status
+from workq_core.jobs.states import FINAL, QUEUED, job_status
 
 _JOB_COLUMNS = "j.id, j.user_id, j.type, j.size, j.created_at, j.cancelled_at"
 _ITEM_COLUMNS = (
@@ -30,6 +30,13 @@ class JobRecord:
     created_at: int
     cancelled_at: int | None
     counts: dict[str, int]
+
+    @classmethod
+    def just_submitted(
+        cls, job_id: str, user_id: int, job_type: str, size: int, at: int
+    ) -> JobRecord:
+        """The job as its submission committed it, every item queued: no need to read it back."""
+        return cls(job_id, user_id, job_type, size, at, None, {QUEUED: size})
 
     @property
     def status(self) -> str:

@@ -4,18 +4,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import peewee
 
 from workq_core.db import is_postgres
-from workq_core.db.sql import now_ms, rows, run, write_transaction
+from workq_core.db.sql import Statement, now_ms, rows, run_together
 from workq_core.errors import InvalidPayload
 from workq_core.jobs.ids import new_job_id
-from workq_core.jobs.outbox import OutboxEntry, enqueue
+from workq_core.jobs.outbox import OutboxEntry, insert_statement
 from workq_core.jobs.states import QUEUED
 
 INSERT_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """The outcome of :func:`submit_job`: the job's id, and whether this call created it."""
+
+    job_id: str
+    created: bool
+    created_at: int = 0  # set when ``created``: the job as committed is all queued
 
 
 def submit_job(
@@ -26,8 +36,8 @@ def submit_job(
     items: Sequence[dict[str, Any]],
     max_attempts: int,
     idempotency_key: str | None = None,
-) -> tuple[str, bool]:
-    """Store a validated job; returns ``(job_id, created)``.
+) -> Submitted:
+    """Store a validated job: job, items and outbox row commit together, or nothing does.
 
     With an idempotency key the user already used, the earlier job is returned
     (``created`` false) and nothing new is stored; the key with another job type
@@ -36,49 +46,39 @@ def submit_job(
     if idempotency_key is not None:
         existing = _find_by_key(db, user_id, idempotency_key)
         if existing is not None:
-            return _same_job(existing, job_type, len(items)), False
+            return Submitted(_same_job(existing, job_type, len(items)), created=False)
+    job_id, now = new_job_id(), now_ms()
+    job_row = (job_id, user_id, job_type, len(items), idempotency_key, now)
+    statements = [
+        (_JOB_SQL, job_row),
+        *_item_statements(db, job_id, [_dumps(item) for item in items], max_attempts, now),
+        insert_statement(OutboxEntry(job_id, job_type, due_at=now), now),
+    ]
     try:
-        with write_transaction(db):
-            job_id = _insert(db, user_id, job_type, items, max_attempts, idempotency_key)
+        run_together(db, statements)
     except peewee.IntegrityError:
         # A concurrent request with the same key committed first: answer with its job.
         existing = _find_by_key(db, user_id, idempotency_key) if idempotency_key else None
         if existing is None:
             raise
-        return _same_job(existing, job_type, len(items)), False
-    return job_id, True
+        return Submitted(_same_job(existing, job_type, len(items)), created=False)
+    return Submitted(job_id, created=True, created_at=now)
 
 
-def _insert(
-    db: peewee.Database,
-    user_id: int,
-    job_type: str,
-    items: Sequence[dict[str, Any]],
-    max_attempts: int,
-    idempotency_key: str | None,
-) -> str:
-    job_id = new_job_id()
-    now = now_ms()
-    run(
-        db,
-        "INSERT INTO jobs (id, user_id, type, size, idempotency_key, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (job_id, user_id, job_type, len(items), idempotency_key, now),
-    )
-    _insert_items(db, job_id, [_dumps(item) for item in items], max_attempts, now)
-    enqueue(db, [OutboxEntry(job_id, job_type, due_at=now)], now)
-    return job_id
-
-
+_JOB_SQL = (
+    "INSERT INTO jobs (id, user_id, type, size, idempotency_key, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+)
+_ITEMS_VALUES = "INSERT INTO items (job_id, idx, data, status, max_attempts, updated_at) VALUES "
 _ITEMS_FROM_ARRAYS = (
     "INSERT INTO items (job_id, idx, data, status, max_attempts, updated_at)"
     " SELECT ?, t.idx, t.data, ?, ?, ? FROM unnest(?::int[], ?::text[]) AS t(idx, data)"
 )
 
 
-def _insert_items(
+def _item_statements(
     db: peewee.Database, job_id: str, data: list[str], max_attempts: int, now: int
-) -> None:
+) -> list[Statement]:
     """All items in as few statements as the engine allows.
 
     PostgreSQL takes the whole job as two arrays in one statement (several
@@ -86,21 +86,18 @@ def _insert_items(
     no arrays, takes multi-row VALUES in chunks under its variable limit.
     """
     if is_postgres(db):
-        params = (job_id, QUEUED, max_attempts, now, list(range(len(data))), data)
-        run(db, _ITEMS_FROM_ARRAYS, params)
-        return
+        return [
+            (_ITEMS_FROM_ARRAYS, (job_id, QUEUED, max_attempts, now, list(range(len(data))), data))
+        ]
+    statements: list[Statement] = []
     for start in range(0, len(data), INSERT_CHUNK):
         chunk = data[start : start + INSERT_CHUNK]
         values = ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(chunk))
-        params_: list[Any] = []
+        params: list[Any] = []
         for offset, text in enumerate(chunk):
-            params_ += [job_id, start + offset, text, QUEUED, max_attempts, now]
-        run(
-            db,
-            "INSERT INTO items (job_id, idx, data, status, max_attempts, updated_at) VALUES "  # noqa: S608
-            + values,  # placeholders only
-            params_,
-        )
+            params += [job_id, start + offset, text, QUEUED, max_attempts, now]
+        statements.append((_ITEMS_VALUES + values, params))
+    return statements
 
 
 def _find_by_key(db: peewee.Database, user_id: int, key: str) -> dict[str, Any] | None:

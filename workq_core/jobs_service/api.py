@@ -65,7 +65,7 @@ class JobsApi:
         validate_items(job_type, items)
         _check_key(idempotency_key)
         with database_errors():
-            job_id, created = submit_job(
+            submitted = submit_job(
                 self.db,
                 user_id=user_id,
                 job_type=job_type.name,
@@ -73,14 +73,21 @@ class JobsApi:
                 max_attempts=self._max_attempts(job_type),
                 idempotency_key=idempotency_key,
             )
-            if created:
+            job: JobRecord | None
+            if submitted.created:
                 self.wake()
-            job = queries.find_job(self.db, user_id, job_id)
+                job = JobRecord.just_submitted(
+                    submitted.job_id, user_id, job_type.name, len(items), submitted.created_at
+                )
+            else:
+                job = queries.find_job(self.db, user_id, submitted.job_id)
         assert job is not None
         logger.info(
-            "job submitted" if created else "job resubmitted with the same idempotency key",
+            "job submitted"
+            if submitted.created
+            else "job resubmitted with the same idempotency key",
             extra={
-                "job_id": job_id,
+                "job_id": submitted.job_id,
                 "job_type": job_type.name,
                 "size": len(items),
                 "duration_ms": round((time.perf_counter() - started) * 1000, 1),

@@ -227,13 +227,13 @@ class Harness:
         validate_items(job, items)
         max_attempts = policy_for(job, self.runtime.settings.executor).max_attempts
         with self.db.connection_context():
-            job_id, _ = submit_job(
+            job_id = submit_job(
                 self.db,
                 user_id=self._user_id,
                 job_type=job.name,
                 items=items,
                 max_attempts=max_attempts,
-            )
+            ).job_id
         self._relay.wake()
         self._wait(job_id, job.name, timeout_s)
         return self._finished(job_id)
