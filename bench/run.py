@@ -50,6 +50,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_false",
         help="enqueue without publisher confirms (RabbitMQ peers); default: confirms on",
     )
+    p.add_argument(
+        "--prefill",
+        action="store_true",
+        help="drain a queue filled before the workers start (no paced phase)",
+    )
     p.add_argument("--out", type=Path, help="results JSON (default bench/results/<time>.json)")
     args = p.parse_args(argv)
     unknown = [s for s in args.systems if s not in REGISTRY]
@@ -94,6 +99,7 @@ def schedule(systems: list[str], args: argparse.Namespace) -> list[RunSpec]:
                             args.amqp_url,
                             args.redis_url,
                             args.confirms,
+                            args.prefill,
                         )
                     )
     return specs

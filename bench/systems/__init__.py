@@ -29,6 +29,7 @@ REGISTRY: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "celery": ("bench.systems.celery_sys:CelerySystem", ("celery",)),
     "dramatiq": ("bench.systems.dramatiq_sys:DramatiqSystem", ("dramatiq", "pika")),
+    "dramatiq-4t": ("bench.systems.dramatiq_sys:Dramatiq4ThreadsSystem", ("dramatiq", "pika")),
     "rq-simple": ("bench.systems.rq_sys:RqSimpleSystem", ("rq", "redis")),
     "rq-fork": ("bench.systems.rq_sys:RqForkSystem", ("rq", "redis")),
     "pipe": ("bench.systems.pipe_sys:PipeSystem", ()),

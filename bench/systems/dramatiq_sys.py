@@ -1,5 +1,8 @@
 """Dramatiq on RabbitMQ: ``dramatiq --processes N`` with its default 8 threads per process.
 
+``dramatiq-4t`` is the same with 4 threads per process, the configuration the
+API-edge issue names for the pre-filled drain comparison.
+
 Choices, and why:
 
 - At-least-once: Dramatiq acks a message only after the actor returned (its
@@ -51,6 +54,7 @@ dramatiq.set_broker(broker)
 
 class DramatiqSystem:
     name = "dramatiq"
+    threads = 8
 
     def setup(self, ctx: RunContext) -> None:
         self.ctx = ctx
@@ -62,7 +66,7 @@ class DramatiqSystem:
 
     def start_workers(self, n: int) -> Sequence[int]:
         cmd = [sys.executable, "-m", "dramatiq", __name__, "--processes", str(n)]
-        cmd += ["--threads", "8", "--queues", self.ctx.queue]
+        cmd += ["--threads", str(self.threads), "--queues", self.ctx.queue]
         return [self.group.spawn(cmd, self.ctx.worker_env())]
 
     def enqueue_bulk(self, jobs: Sequence[Job]) -> None:
@@ -84,3 +88,8 @@ class DramatiqSystem:
 
     def versions(self) -> dict[str, str]:
         return {p: version(p) for p in ("dramatiq", "pika")}
+
+
+class Dramatiq4ThreadsSystem(DramatiqSystem):
+    name = "dramatiq-4t"
+    threads = 4
