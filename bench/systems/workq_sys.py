@@ -7,7 +7,7 @@ Configurations: ``workq`` (SQLite, the embedded default) and ``workq-pg``
 standalone broker (``tests/compat/pulsar``). Each run starts a fresh broker
 (outside the timed phases), an auth service process, a jobs service process (with
 its outbox relay) and N ``workq executor`` processes (one process each,
-2 threads).
+with the shipped defaults: 4 threads, batches of up to 32, 100 prefetched).
 
 Choices, and why:
 
@@ -47,7 +47,6 @@ from workq_pulsar.broker_process import BrokerProcess
 SUBMIT = (
     """mutation Submit($input: ExecuteJobInput!) { executeJob(executeJobInput: $input) { id } }"""
 )
-THREADS = "2"
 
 
 class WorkqSystem:
@@ -94,7 +93,6 @@ class WorkqSystem:
                 "WORKQ_CORE_LOCAL": "true",
                 "WORKQ_CORE_LOG_LEVEL": "WARNING",
                 "WORKQ_AUTH_BCRYPT_COST": "4",
-                "WORKQ_EXECUTOR_THREADS": THREADS,
                 "WORKQ_EXECUTOR_RELAY": "false",
                 "WORKQ_CORE_DISABLE_PLUGINS": "fibonacci",
             }

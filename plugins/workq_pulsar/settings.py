@@ -33,8 +33,9 @@ class PulsarSettings:
         "workq-executors", "shared subscription executors consume from (also on the DLQ topics)"
     )
     receiver_queue_size: int = setting(
-        10,
-        "messages each consumer prefetches; small, so a stalled executor does not hoard work",
+        100,
+        "messages each consumer prefetches: enough to fill every thread's batch of fast items, "
+        "few enough that a stalled executor holds little",
         min=1,
         max=100_000,
     )

@@ -21,7 +21,7 @@ def test_defaults_suit_a_job_queue():
     assert settings.service_url == "embedded"
     assert (settings.tenant, settings.namespace) == ("public", "default")
     assert settings.subscription == "workq-executors"
-    assert settings.receiver_queue_size == 10
+    assert settings.receiver_queue_size == 100
     assert settings.shim_enabled is True
 
 
