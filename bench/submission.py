@@ -10,9 +10,14 @@ the token checked by the auth service over gRPC, as clients submit:
   concurrent clients over ``--seconds``, with the p50/p99 response time;
 - on PostgreSQL, beside it in the same run, the floor any durable submission
   pays: ``--clients`` threads each doing INSERT + COMMIT of one JSON row on
-  the same database over ``--seconds``, and the ratio of the two.
+  the same database over ``--seconds``, and the ratio of the two;
+- beside them, Celery ``apply_async`` and Dramatiq ``send`` with publisher
+  confirms from ``--clients`` threads on RabbitMQ (``--amqp-url``), jobs/s.
 
-No executors run: this measures accepting work, not doing it.
+The concurrent figures are measured ``--repeat`` times, interleaved (Workq on
+SQLite, on PostgreSQL, the floor, the peers, then again), and their medians
+printed, the floor ratio as the median of each round's ratio. No executors or
+workers run: this measures accepting work, not doing it.
 """
 
 from __future__ import annotations
@@ -28,7 +33,9 @@ from pathlib import Path
 from typing import Any
 
 import workq
-from bench.systems.base import RunContext
+from bench.systems.base import Job, RunContext
+from bench.systems.celery_sys import CelerySystem
+from bench.systems.dramatiq_sys import DramatiqSystem
 from bench.systems.workq_plugin import NAME
 from bench.systems.workq_sys import SUBMIT, WorkqPostgresSystem, WorkqSystem
 from workq_core.db import connect
@@ -110,52 +117,110 @@ def floor(system: WorkqSystem, clients: int, seconds: float) -> dict[str, float]
     return {"commits_per_s": sum(done) / seconds}
 
 
-def measure(system: WorkqSystem, args: argparse.Namespace) -> dict[str, Any]:
+def _context(timeout: float = 120, amqp_url: str = "") -> RunContext:
     run_id = uuid.uuid4().hex[:8]
     sink = Path(tempfile.mkdtemp(prefix="workq-submission-"))
-    ctx = RunContext(run_id, f"bench-{run_id}", sink, "", "", timeout=120)
-    system.setup(ctx)
+    return RunContext(run_id, f"bench-{run_id}", sink, amqp_url, "", timeout=timeout)
+
+
+def peer_sends(name: str, amqp_url: str, clients: int, seconds: float) -> float:
+    """Jobs/s a peer accepts (publisher confirms on) from ``clients`` threads, no workers."""
+    system = CelerySystem() if name == "celery" else DramatiqSystem()
+    system.setup(_context(amqp_url=amqp_url))
+    sent = [0] * clients
+    deadline = time.perf_counter() + seconds
+
+    def send(n: int) -> None:
+        while time.perf_counter() < deadline:
+            job = Job(f"s-{n}-{sent[n]}", "noop")
+            if isinstance(system, CelerySystem):
+                # No shared producer: Celery takes one from its pool per call, thread-safely.
+                system.task.apply_async(
+                    (job.kind, job.id), queue=system.ctx.queue, routing_key=system.ctx.queue
+                )
+            else:
+                system.actor.send(job.kind, job.id)  # a channel per thread (Dramatiq's own)
+            sent[n] += 1
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(clients)]
     try:
-        return {
-            "system": system.name,
-            "bulk": bulk(system, args.items, args.repeat),
-            "concurrent": concurrent(system, args.clients, args.seconds),
-            **({"floor": floor(system, args.clients, args.seconds)} if system.postgres else {}),
-        }
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
     finally:
         system.teardown()
+    return sum(sent) / seconds
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.submission", description=__doc__)
     parser.add_argument("--items", type=int, default=10_000)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--amqp-url", default="amqp://guest:guest@127.0.0.1:5672/")
+    parser.add_argument("--peers", default="celery,dramatiq", help="comma list; '' for none")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
-    results = [measure(WorkqSystem(), args), measure(WorkqPostgresSystem(), args)]
-    print(
-        f"{'system':>9}  {args.items}-item response  all published  "
-        f"{args.clients}-client req/s  p50 ms  p99 ms"
-    )
-    for r in results:
-        b, c = r["bulk"], r["concurrent"]
-        print(
-            f"{r['system']:>9}  {b['response_s']:>18.3f}s  {b['published_s']:>12.3f}s  "
-            f"{c['requests_per_s']:>16.0f}  {c['p50_ms']:>6.1f}  {c['p99_ms']:>6.1f}"
-        )
-        if "floor" in r:
-            rate = r["floor"]["commits_per_s"]
-            print(
-                f"{'':>9}  floor: {args.clients} threads INSERT+COMMIT of one JSON row "
-                f"{rate:,.0f}/s; executeJob/floor {c['requests_per_s'] / rate:.2f}"
-            )
+    systems = [WorkqSystem(), WorkqPostgresSystem()]
+    peers = [p for p in args.peers.split(",") if p]
+    for system in systems:
+        system.setup(_context())
+    try:
+        bulks = {s.name: bulk(s, args.items, args.repeat) for s in systems}
+        rounds = []
+        for _ in range(args.repeat):
+            one: dict[str, Any] = {
+                s.name: concurrent(s, args.clients, args.seconds) for s in systems
+            }
+            one["floor"] = floor(systems[1], args.clients, args.seconds)
+            for peer in peers:
+                one[peer] = peer_sends(peer, args.amqp_url, args.clients, args.seconds)
+            rounds.append(one)
+    finally:
+        for system in systems:
+            system.teardown()
+    _print(args, systems, peers, bulks, rounds)
     if args.out:
+        results = {"bulk": bulks, "rounds": rounds}
         args.out.write_text(
             json.dumps({"args": vars(args) | {"out": str(args.out)}, "results": results}, indent=2)
         )
     return 0
+
+
+def _print(
+    args: argparse.Namespace,
+    systems: list[WorkqSystem],
+    peers: list[str],
+    bulks: dict[str, dict[str, float]],
+    rounds: list[dict[str, Any]],
+) -> None:
+    median = statistics.median
+    print(f"medians of {args.repeat} interleaved rounds, {args.clients} clients/threads")
+    print(f"{'system':>9}  {args.items}-item response  all published  req/s  p50 ms  p99 ms")
+    for s in systems:
+        b = bulks[s.name]
+        runs = [r[s.name] for r in rounds]
+        print(
+            f"{s.name:>9}  {b['response_s']:>18.3f}s  {b['published_s']:>12.3f}s  "
+            f"{median(c['requests_per_s'] for c in runs):>5.0f}  "
+            f"{median(c['p50_ms'] for c in runs):>6.1f}  {median(c['p99_ms'] for c in runs):>6.1f}"
+        )
+    floor_rate = median(r["floor"]["commits_per_s"] for r in rounds)
+    ratio = median(r["workq-pg"]["requests_per_s"] / r["floor"]["commits_per_s"] for r in rounds)
+    print(
+        f"floor: {args.clients} threads INSERT+COMMIT of one JSON row on the same PostgreSQL "
+        f"{floor_rate:,.0f}/s; workq-pg executeJob/floor {ratio:.2f} (goal 0.25)"
+    )
+    pg_rate = median(r["workq-pg"]["requests_per_s"] for r in rounds)
+    for peer in peers:
+        rate = median(r[peer] for r in rounds)
+        print(
+            f"{peer}: {args.clients} threads sending with publisher confirms {rate:,.0f}/s; "
+            f"workq-pg/{peer} {pg_rate / rate:.2f}"
+        )
 
 
 if __name__ == "__main__":
