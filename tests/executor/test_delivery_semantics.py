@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from tests.executor.conftest import wait_for
-from workq_core import JobContext, hookimpl
+from workq_core import JobContext, RetryLater, RetryPolicy, hookimpl
 from workq_core.db.sql import rows, run
 from workq_core.jobs.messages import encode
 
@@ -198,6 +198,42 @@ def test_items_whose_messages_were_lost_are_republished_once_executors_idle(make
     pipeline.start_relay()
 
     # Then, after the stall period, the items are published again and each runs once
+    items = pipeline.wait_final(job_id, timeout_s=30)
+    assert {i["status"] for i in items} == {"completed"}
+    assert sorted(plugin.job.runs.values()) == [1] * 5
+
+
+class Trickle:
+    """Asks to be retried every 200 ms, forever: a steady trickle of deliveries."""
+
+    name = "Trickle"
+    description = "retries itself"
+    input_schema = {"type": "object"}
+    retry = RetryPolicy(max_attempts=1000, base_delay_ms=200, max_delay_ms=200)
+
+    def run(self, data: dict, ctx: JobContext) -> None:
+        raise RetryLater(200)
+
+
+class TricklePlugin:
+    @hookimpl
+    def workq_register_job_types(self, registry):
+        registry.add(Trickle())
+
+
+def test_lost_messages_are_republished_while_other_work_trickles_in(make_pipeline):
+    # Given an executor that keeps receiving retries of another job type
+    plugin = CountingPlugin()
+    pipeline = make_pipeline(extra_plugins=[("counting", plugin), ("trickle", TricklePlugin())])
+    # and a committed job whose messages never reach the broker
+    job_id = pipeline.submit("Counting", [{"n": i} for i in range(5)])
+    with pipeline.db.connection_context():
+        run(pipeline.db, "DELETE FROM outbox WHERE job_id = ?", (job_id,))
+    pipeline.start_relay()
+    pipeline.start_executor()
+    pipeline.submit("Trickle", [{}], max_attempts=1000)
+
+    # Then its free threads run dry, the sweep sees it, and each item runs once
     items = pipeline.wait_final(job_id, timeout_s=30)
     assert {i["status"] for i in items} == {"completed"}
     assert sorted(plugin.job.runs.values()) == [1] * 5

@@ -1,4 +1,4 @@
-"""An executor's heartbeat row: alive, which job types, and when it last received work."""
+"""An executor's heartbeat row: alive, which job types, and when it last ran dry."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ logger = logging.getLogger(__name__)
 
 EVERY_S = 2.0
 _UPSERT_SQL = (
-    "INSERT INTO executors (id, job_types, started_at, heartbeat_at, last_delivery_at)"
+    "INSERT INTO executors (id, job_types, started_at, heartbeat_at, ran_dry_at)"
     " VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
-    " heartbeat_at = excluded.heartbeat_at, last_delivery_at = excluded.last_delivery_at"
+    " heartbeat_at = excluded.heartbeat_at, ran_dry_at = excluded.ran_dry_at"
 )
 _DELETE_SQL = "DELETE FROM executors WHERE id = ?"
 
@@ -28,18 +28,18 @@ _DELETE_SQL = "DELETE FROM executors WHERE id = ?"
 class Heartbeat:
     """Writes this executor's row every ``EVERY_S``; the relay's sweep reads them.
 
-    ``last_delivery`` reports when the worker last received a message, so the
-    sweep can tell executors that are idle while items wait (lost messages)
-    from executors that are merely busy with a long backlog.
+    ``ran_dry`` reports when a worker thread last found nothing to receive,
+    so the sweep can tell items the broker no longer hands over (lost, or
+    held by a paused consumer) from a backlog the executors are working through.
     """
 
     def __init__(
-        self, db: peewee.Database, job_types: Sequence[str], last_delivery: Callable[[], int]
+        self, db: peewee.Database, job_types: Sequence[str], ran_dry: Callable[[], int]
     ) -> None:
         self.db = db
         self.id = uuid.uuid4().hex
         self.job_types = json.dumps(sorted(job_types))
-        self.last_delivery = last_delivery
+        self.ran_dry = ran_dry
         self.started_at = now_ms()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="workq-heartbeat", daemon=True)
@@ -51,7 +51,7 @@ class Heartbeat:
 
     def beat(self) -> None:
         now = now_ms()
-        params = (self.id, self.job_types, self.started_at, now, self.last_delivery())
+        params = (self.id, self.job_types, self.started_at, now, self.ran_dry())
         with database_errors(), self.db.connection_context(), write_transaction(self.db):
             run(self.db, _UPSERT_SQL, params)
 

@@ -103,7 +103,7 @@ def _start_worker(runtime: Runtime, db: Any) -> ExecutorHandle:
     worker = Worker(
         receiver, handler, settings.executor.threads, settings.executor.batch_size
     ).start()
-    heartbeat = Heartbeat(db, names, lambda: worker.last_delivery_ms).start()
+    heartbeat = Heartbeat(db, names, lambda: worker.ran_dry_ms).start()
     return ExecutorHandle(
         worker=worker,
         relay=None,

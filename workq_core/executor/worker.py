@@ -53,7 +53,7 @@ class Worker:
         self.handler = handler
         self.threads = threads
         self.sizer = BatchSizer(max_batch)
-        self.last_delivery_ms = now_ms()
+        self.ran_dry_ms = 0  # never yet: a worker that just started says nothing about the broker
         self.stopping = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -82,8 +82,9 @@ class Worker:
                 time.sleep(RECEIVE_TIMEOUT_S)
             return []
         if first is None:
+            # A free thread waited and the broker had nothing to hand over.
+            self.ran_dry_ms = now_ms()
             return []
-        self.last_delivery_ms = now_ms()
         batch = [first]
         wanted = self.sizer.size()
         while len(batch) < wanted and not self.stopping.is_set():

@@ -3,12 +3,15 @@
 The database is the source of truth and the broker only the transport: if
 a broker loses track of messages (data loss, a consumer that died at the
 wrong moment — seen with pulsar-lite), items would wait forever. The sweep
-finds items that should be moving (queued, or running with a long-expired
-lease, or due for a retry) while every live executor of their job type has
-received nothing for ``stall_ms``, and adds an outbox row for each, so the
-relay publishes them again. Requiring idle, live executors keeps it from
-duplicating a backlog that is merely long, or one whose executors are down.
-A duplicate that does slip through is harmless: the claim decides.
+finds items that should have been moving for ``stall_ms`` (queued, or
+running with a long-expired lease, or due for a retry) although a live
+executor of their job type ran dry since (a free thread of it found nothing
+to receive: the broker had nothing it could hand over), and adds an outbox
+row for each, so the relay publishes them again. Requiring a live executor
+that ran dry keeps it from duplicating a backlog that is merely long (busy
+executors never run dry) or one whose executors are down; a trickle of other
+work (retries coming due) no longer hides lost messages, as "every executor
+idle" did. A duplicate that does slip through is harmless: the claim decides.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from workq_core.jobs.states import QUEUED, RETRYING, RUNNING
 logger = logging.getLogger(__name__)
 
 
-_LIVE_SQL = "SELECT job_types, last_delivery_at FROM executors WHERE heartbeat_at > ?"
+_DRY_SQL = "SELECT job_types FROM executors WHERE heartbeat_at > ? AND ran_dry_at >= ?"
 _STUCK_SQL = (
     "SELECT i.id, i.job_id, j.type FROM items i JOIN jobs j ON j.id = i.job_id"
     " WHERE j.type IN ({marks}) AND j.cancelled_at IS NULL AND ("
@@ -46,21 +49,19 @@ def stall_ms(settings: Settings) -> int:
     return int(settings.executor.redeliver_after_s * 1000)
 
 
-def idle_job_types(db: peewee.Database, now: int, stall_ms: int, heartbeat_ttl_ms: int) -> set[str]:
-    """Job types that have live executors, all of which got nothing for ``stall_ms``."""
-    busy: set[str] = set()
-    idle: set[str] = set()
-    for row in rows(db, _LIVE_SQL, (now - heartbeat_ttl_ms,)):
-        types = set(json.loads(row["job_types"]))
-        (idle if row["last_delivery_at"] < now - stall_ms else busy).update(types)
-    return idle - busy
+def dry_job_types(db: peewee.Database, now: int, stall_ms: int, heartbeat_ttl_ms: int) -> set[str]:
+    """Job types with a live executor that ran dry within the last ``stall_ms``."""
+    dry: set[str] = set()
+    for row in rows(db, _DRY_SQL, (now - heartbeat_ttl_ms, now - stall_ms)):
+        dry.update(json.loads(row["job_types"]))
+    return dry
 
 
 def sweep(db: peewee.Database, stall_ms: int, heartbeat_ttl_ms: int) -> int:
     """Queue stuck items for re-publishing; returns how many."""
     now = now_ms()
     with write_transaction(db):
-        job_types = sorted(idle_job_types(db, now, stall_ms, heartbeat_ttl_ms))
+        job_types = sorted(dry_job_types(db, now, stall_ms, heartbeat_ttl_ms))
         if not job_types:
             return 0
         cutoff = now - stall_ms

@@ -4,11 +4,18 @@ Each module has ``VERSION`` (int, increasing), ``NAME`` and ``apply(db)``,
 which runs inside the migration transaction and must not commit.
 """
 
-from workq_core.db.migrations import m0001_users, m0002_jobs, m0003_executors, m0004_leases
+from workq_core.db.migrations import (
+    m0001_users,
+    m0002_jobs,
+    m0003_executors,
+    m0004_leases,
+    m0011_executors_ran_dry,
+)
 
 MIGRATIONS = [
     m0001_users,
     m0002_jobs,
     m0003_executors,
     m0004_leases,
+    m0011_executors_ran_dry,
 ]
