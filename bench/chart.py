@@ -1,6 +1,8 @@
 """Draw drain throughput and enqueue rate per system and configuration.
 
-``python -m bench.chart results.json docs/benchmarks.png``
+``python -m bench.chart results.json docs/benchmarks.png``; with ``--scaling``,
+drain throughput against worker processes, one line per system, with the
+cores the machine and the workers kept busy (``bench.run --prefill`` runs).
 """
 
 from __future__ import annotations
@@ -53,12 +55,54 @@ def draw(results: dict[str, Any], out: Path) -> None:
     plt.close(fig)
 
 
+def draw_scaling(results: dict[str, Any], out: Path) -> None:
+    """Drain/s by worker processes per system, and below it where the CPU went."""
+    summary = [r for r in results["summary"] if r["median"]]
+    systems = sorted({r["system"] for r in summary}, key=lambda s: (not s.startswith("workq"), s))
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 8), sharex=True)
+    for system in systems:
+        cells = sorted((r["workers"], r["median"]) for r in summary if r["system"] == system)
+        xs = [w for w, _ in cells]
+        top.plot(xs, [m["drain_throughput"] for _, m in cells], marker="o", label=system)
+        if all("cores_busy" in m for _, m in cells):
+            bottom.plot(
+                xs, [m["cores_busy"] for _, m in cells], marker="o", label=f"{system}: machine"
+            )
+            bottom.plot(
+                xs,
+                [m["worker_cores"] for _, m in cells],
+                marker="x",
+                ls="--",
+                label=f"{system}: workers",
+            )
+    bottom.set_xticks(sorted({r["workers"] for r in summary}))
+    cpus = results.get("meta", {}).get("machine", {}).get("cpus")
+    if cpus:
+        bottom.axhline(cpus, color="grey", lw=0.8)
+    top.set_ylabel("drain throughput (jobs/s)")
+    top.legend(fontsize=8)
+    bottom.set_ylabel("cores busy during the drain")
+    bottom.set_xlabel("worker processes")
+    bottom.legend(fontsize=7)
+    args = results.get("meta", {}).get("args", {})
+    fig.suptitle(
+        f"pre-filled drain of {args.get('n', '?')} jobs, median of {args.get('repeat', '?')}, "
+        f"{cpus or '?'} CPUs",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m bench.chart", description=__doc__.split("\n")[0])
     p.add_argument("results", type=Path)
     p.add_argument("out", type=Path)
+    p.add_argument("--scaling", action="store_true", help="drain by worker processes")
     args = p.parse_args(argv)
-    draw(json.loads(args.results.read_text()), args.out)
+    (draw_scaling if args.scaling else draw)(json.loads(args.results.read_text()), args.out)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bench.procs import RssSampler, is_alive
+from bench.procs import RssSampler, is_alive, machine_busy_s, tree_cpu_s
 from bench.sink import Record, SinkReader
 from bench.systems import Job, RunContext, System, load
 
@@ -128,15 +128,22 @@ def _measure_prefilled(system: System, spec: RunSpec, reader: SinkReader) -> dic
         system.enqueue_bulk(jobs)
         enqueue_rate = spec.n / (time.monotonic() - t0)
         time.sleep(PREFILL_SETTLE_S)
+        busy_before, started = machine_busy_s(), time.monotonic()
         pids = system.start_workers(spec.workers)
         with RssSampler(pids) as rss:
             alive = partial(_check_alive, pids)
             records = reader.wait_for([j.id for j in jobs], spec.timeout, alive_check=alive)
+            workers_cpu_s = tree_cpu_s(pids)
+        wall_s = time.monotonic() - started
         first_start = min(r.t_start for r in records)
         last_done = max(r.t_done for r in records)
         return {
             "enqueue_rate": enqueue_rate,
             "drain_throughput": spec.n / (last_done - first_start),
+            # cores in use on average from starting the workers to the last
+            # completion noticed: all of them, and the workers' share
+            "cores_busy": (machine_busy_s() - busy_before) / wall_s,
+            "worker_cores": workers_cpu_s / wall_s,
             "peak_rss_mib": rss.peak_bytes / 2**20,
             "duplicates": reader.duplicates,
         }

@@ -134,6 +134,30 @@ def tree_rss(pid: int, children: dict[int, list[int]]) -> int:
     return total
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_s(pids: Sequence[int]) -> float:
+    """CPU seconds (user + system) used so far by ``pids`` and everything below them."""
+    children = _parent_map()
+    total = 0
+    for pid in pids:
+        for p in [pid, *descendants(pid, children)]:
+            try:
+                fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # exited between the scan and the read
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / CLOCK_TICKS
+
+
+def machine_busy_s() -> float:
+    """CPU seconds all cores spent neither idle nor waiting for I/O since boot."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle, iowait = values[3], values[4]
+    return (sum(values[:8]) - idle - iowait) / CLOCK_TICKS
+
+
 class RssSampler:
     """Samples the summed RSS of the given process trees in a thread; keeps the peak."""
 

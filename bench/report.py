@@ -17,9 +17,12 @@ METRICS: dict[str, tuple[str, str, bool]] = {
     "peak_rss_mib": ("RSS MiB", "{:.0f}", False),
     # Whether the paced enqueuer held its rate: latency at a lower rate is not comparable.
     "offered_rate": ("offered/s", "{:.0f}", True),
+    # --prefill: cores busy on the machine during the drain, and the workers' share
+    "cores_busy": ("cores busy", "{:.2f}", False),
+    "worker_cores": ("worker cores", "{:.2f}", False),
 }
-#: Figures of the harness rather than of the system, left out of the ratios.
-NOT_RATIOS = {"offered_rate"}
+#: Figures of the harness or the machine rather than of the system, left out of the ratios.
+NOT_RATIOS = {"offered_rate", "cores_busy", "worker_cores"}
 
 
 def summarize(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
