@@ -21,6 +21,9 @@ METRICS: dict[str, tuple[str, str, bool]] = {
     "cores_busy": ("cores busy", "{:.2f}", False),
     "worker_cores": ("worker cores", "{:.2f}", False),
 }
+#: Measured only by ``--prefill`` runs (which have no paced phase).
+PREFILL_ONLY = {"cores_busy", "worker_cores"}
+PACED_ONLY = {"start_p50_ms", "start_p99_ms", "done_p50_ms", "done_p99_ms", "offered_rate"}
 #: Figures of the harness or the machine rather than of the system, left out of the ratios.
 NOT_RATIOS = {"offered_rate", "cores_busy", "worker_cores"}
 

@@ -23,7 +23,13 @@ from bench.systems import unavailable_reason
 
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 REDIS_URL = "redis://127.0.0.1:6379/5"
-BROKER = {"celery": AMQP_URL, "dramatiq": AMQP_URL, "rq-simple": REDIS_URL, "rq-fork": REDIS_URL}
+BROKER = {
+    "celery": AMQP_URL,
+    "dramatiq": AMQP_URL,
+    "dramatiq-4t": AMQP_URL,
+    "rq-simple": REDIS_URL,
+    "rq-fork": REDIS_URL,
+}
 
 PEERS = ["celery", "dramatiq", "rq-simple", "rq-fork"]
 
@@ -96,13 +102,29 @@ def test_runner_measures_a_tiny_run(
     assert [r["ok"] for r in results["runs"]] == [True, True]
     for row in results["summary"]:
         assert row["system"] == system
-        assert set(row["median"]) == set(report.METRICS)
+        assert set(row["median"]) == set(report.METRICS) - report.PREFILL_ONLY
         assert row["median"]["drain_throughput"] > 0
         assert row["median"]["done_p99_ms"] >= row["median"]["start_p50_ms"] >= 0
     assert results["meta"]["versions"][system]
     table = capsys.readouterr().out
     assert "drain/s" in table
     assert system in table
+
+
+@pytest.mark.parametrize("system", _runnable(["workq-pg", "dramatiq-4t"]))
+def test_runner_drains_a_prefilled_queue(system: str, tmp_path: Path) -> None:
+    # When the runner fills the queue before any worker starts (pipe has no queue to fill)
+    out = tmp_path / "results.json"
+    argv = ["--systems", system, "--kinds", "noop", "--n", "50", "--repeat", "1"]
+    argv += ["--workers", "1", "--prefill", "--paced-n", "0", "--amqp-url", AMQP_URL]
+    status = run.main([*argv, "--timeout", "60", "--out", str(out)])
+
+    # Then it reports the drain and where the CPU went, and no paced figures
+    assert status == 0
+    (row,) = json.loads(out.read_text())["summary"]
+    assert set(row["median"]) == set(report.METRICS) - report.PACED_ONLY
+    assert row["median"]["drain_throughput"] > 0
+    assert 0 < row["median"]["worker_cores"] <= row["median"]["cores_busy"]
 
 
 def test_ratios_compare_workq_with_each_peer() -> None:
