@@ -46,6 +46,7 @@ def _sources() -> Iterator[tuple[str, ast.Module]]:
 
 
 SOURCES = list(_sources())
+TREES = dict(SOURCES)
 
 
 def test_the_checked_directories_hold_code():
@@ -115,6 +116,13 @@ class SqlChecker:
             n.name: n
             for n in ast.walk(tree)
             if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+        }
+        # ``from workq_core.x import NAME``: NAME is as safe as its binding there
+        self.imported = {
+            alias.asname or alias.name: (node.module.replace(".", "/") + ".py", alias.name)
+            for node in tree.body
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("workq_core")
+            for alias in node.names
         }
         self.self_bindings: dict[str, list[tuple[ast.expr, ast.FunctionDef]]] = {}
         for fn in self.functions.values():
@@ -214,6 +222,9 @@ class SqlChecker:
                 return all(self.safe(v, fn, seen) for v in local[name])
         if name in self.module_bindings:
             return all(self.safe(v, None, seen) for v in self.module_bindings[name])
+        if name in self.imported and self.imported[name][0] in TREES:
+            path, original = self.imported[name]
+            return SqlChecker(path, TREES[path])._name_safe(original, None, seen)
         return False
 
 

@@ -35,30 +35,6 @@ def run_many(db: peewee.Database, sql: str, params: Sequence[Sequence[Any]]) -> 
         cursor.executemany(sql, params)
 
 
-Statement = tuple[str, Sequence[Any]]
-
-
-def run_together(db: peewee.Database, statements: Sequence[Statement]) -> None:
-    """Run ``statements`` so that all take effect or none, in the fewest round trips.
-
-    PostgreSQL gets them as one statement, the first ones as data-modifying
-    CTEs ahead of the last: under autocommit a single statement is its own
-    transaction, so a submission costs one round trip where BEGIN, each
-    INSERT and COMMIT cost one each. Foreign keys between them hold, since
-    they are checked at the end of the statement. SQLite, in-process, runs
-    them in one write transaction.
-    """
-    if not is_postgres(db):
-        with write_transaction(db):
-            for sql, params in statements:
-                run(db, sql, params)
-        return
-    *first, (last_sql, last_params) = statements
-    ctes = ", ".join(f"s{n} AS ({sql})" for n, (sql, _) in enumerate(first))
-    params = [value for _, values in first for value in values] + list(last_params)
-    run(db, f"WITH {ctes} {last_sql}" if first else last_sql, params)
-
-
 def rows(db: peewee.Database, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
     cursor = run(db, sql, params)
     names = [column[0] for column in cursor.description]

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import peewee
 
-from workq_core.db.sql import Statement, run_many
+from workq_core.db.sql import run_many
 
-_INSERT_SQL = (
+INSERT_SQL = (
     "INSERT INTO outbox (job_id, item_id, job_type, due_at, created_at) VALUES (?, ?, ?, ?, ?)"
 )
 
@@ -24,11 +24,11 @@ class OutboxEntry:
     item_id: int | None = None
 
 
-def insert_statement(entry: OutboxEntry, now: int) -> Statement:
-    """``entry``'s INSERT, for callers that commit it together with other statements."""
-    return _INSERT_SQL, (entry.job_id, entry.item_id, entry.job_type, entry.due_at, now)
+def insert_params(entry: OutboxEntry, now: int) -> tuple[object, ...]:
+    """``entry``'s values for :data:`INSERT_SQL`, for callers that build one statement of it."""
+    return (entry.job_id, entry.item_id, entry.job_type, entry.due_at, now)
 
 
 def enqueue(db: peewee.Database, entries: Sequence[OutboxEntry], now: int) -> None:
     """Add ``entries`` in the caller's transaction: published if and only if it commits."""
-    run_many(db, _INSERT_SQL, [insert_statement(e, now)[1] for e in entries])
+    run_many(db, INSERT_SQL, [insert_params(e, now) for e in entries])
