@@ -8,7 +8,6 @@ before authentication or any resolver runs, and keep serving.
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
@@ -41,19 +40,18 @@ def _bombs(root_field: str) -> dict[str, bytes]:
     }
 
 
-def _attack(port: int, root_field: str) -> dict[str, tuple[int, float]]:
+def _attack(port: int, root_field: str) -> dict[str, tuple[int, str]]:
     results = {}
     for name, body in _bombs(root_field).items():
-        started = time.perf_counter()
         response = raw_request(port, "POST", body=body, headers=JSON)
-        results[name] = (response.status, time.perf_counter() - started)
         assert "data" not in response.json or response.json["data"] is None, name
         assert_no_leak(str(response.json))
+        results[name] = (response.status, response.json["errors"][0]["message"])
     return results
 
 
 @pytest.mark.parametrize("service_name", ["auth", "jobs"])
-def test_bombs_are_refused_fast_and_the_service_keeps_serving(stack, service_name):
+def test_bombs_are_refused_by_their_limits_and_the_service_keeps_serving(stack, service_name):
     port, root_field = {
         "auth": (stack.auth.http_port, "me { id }"),
         "jobs": (stack.jobs.port, "jobs { name }"),
@@ -61,8 +59,19 @@ def test_bombs_are_refused_fast_and_the_service_keeps_serving(stack, service_nam
 
     results = _attack(port, root_field)
 
+    # Each is refused by the limit made for it, before any work that grows with it (how
+    # fast that is lives in a benchmark, not here: this machine is shared and noisy)
     assert {name: status for name, (status, _) in results.items()} == dict.fromkeys(results, 400)
-    slowest = max(results.items(), key=lambda item: item[1][1])
-    assert slowest[1][1] < 2.0, slowest
+    tokens = "Syntax Error: Document contains more than 5000 tokens. Parsing aborted."
+    assert {name: message for name, (_, message) in results.items()} == {
+        "aliases": tokens,
+        "introspection-depth": "Query is too deep: at most 12 levels.",
+        "fragment-cycle": "Cannot spread fragment 'A' within itself via 'B'.",
+        "tokens": tokens,
+        "directives": tokens,
+        "batch": "Expected one JSON object (no batching).",
+        "nested-list-literal": "Syntax Error: Document is nested too deeply. Parsing aborted.",
+        "many-operations": tokens,
+    }
     alive = raw_request(port, "POST", body=graphql_body("{ __typename }"), headers=JSON)
     assert alive.json == {"data": {"__typename": "Query"}}
