@@ -70,7 +70,11 @@ def start_stack(
     started: list[Any] = [auth]
     try:
         grpc = f"{runtime.settings.auth.host}:{auth.grpc_port}"
-        settings = runtime.settings.replace("jobs", auth_grpc=grpc)
+        # the ports bound, not the configured ones (they differ with free_ports): the jobs
+        # service needs the gRPC one, and its dashboard links to the HTTP one's sign-in page
+        settings = runtime.settings.replace("jobs", auth_grpc=grpc).replace(
+            "auth", port=auth.http_port
+        )
         runtime = Runtime(settings, runtime.pm, runtime.catalog)
         jobs = start_jobs_service(runtime, port=port)
         started.append(jobs)

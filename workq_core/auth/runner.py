@@ -20,8 +20,13 @@ from workq_core.db.middleware import CloseDatabase
 from workq_core.rpc.server import AuthServicer, start_grpc_server
 from workq_core.runtime import Runtime
 from workq_core.web import HttpServer, create_app, load_schema
+from workq_core.web.assets import Page
 
 logger = logging.getLogger(__name__)
+
+# The browser's way in: it logs in here, same-origin, and the cookie it gets is
+# host-wide, so the jobs service's dashboard on the same host is signed in too.
+SIGN_IN_PAGE = "signin/index.html"
 
 
 def build_auth_service(runtime: Runtime, db: peewee.Database) -> AuthService:
@@ -42,8 +47,9 @@ def cookie_secure(settings: Settings) -> bool:
 
 
 def create_auth_app(runtime: Runtime, service: AuthService, db: peewee.Database) -> falcon.asgi.App:
-    """The auth GraphQL app at ``/graphql``."""
+    """The auth GraphQL app at ``/graphql`` and the sign-in page at ``/signin`` (and ``/``)."""
     schema = load_schema("workq_core.auth", "schema.graphql", RESOLVERS)
+    sign_in = Page(SIGN_IN_PAGE)
     return create_app(
         runtime.settings.graphql,
         schema,
@@ -53,6 +59,7 @@ def create_auth_app(runtime: Runtime, service: AuthService, db: peewee.Database)
         cleanup=CloseDatabase(db),
         body_timeout_s=runtime.settings.http.body_timeout_s,
         threads=runtime.settings.http.threads,
+        pages={"/": sign_in, "/signin": sign_in},
     )
 
 

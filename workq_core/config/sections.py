@@ -84,6 +84,11 @@ class JobsSettings:
         max=300,
     )
     max_items: int = setting(100_000, "most items one executeJob may carry", min=1)
+    sign_in_url: str = setting(
+        "",
+        "the auth service's sign-in page the dashboard sends browsers to; empty: /signin on"
+        " auth.port of the host the browser used",
+    )
     relay: bool = setting(True, "run the outbox relay inside this process")
     workers: int = setting(
         1,

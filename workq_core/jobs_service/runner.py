@@ -15,6 +15,7 @@ from workq_core.db.middleware import CloseDatabase
 from workq_core.jobs.relay import OutboxRelay
 from workq_core.jobs.sweeper import stall_ms
 from workq_core.jobs_service.api import JobsApi
+from workq_core.jobs_service.dashboard import dashboard_page
 from workq_core.jobs_service.resolvers import RESOLVERS
 from workq_core.jobs_service.scalars import bind_json_scalar
 from workq_core.rpc.cache import AuthCache
@@ -36,7 +37,10 @@ def jobs_schema() -> GraphQLSchema:
 def create_jobs_app(
     runtime: Runtime, api: JobsApi, authenticate: Authenticate, db: peewee.Database
 ) -> falcon.asgi.App:
-    """The jobs GraphQL app at ``/graphql``; ``authenticate`` is usually an AuthClient."""
+    """The jobs GraphQL app at ``/graphql`` and the dashboard at ``/``.
+
+    ``authenticate`` is usually an AuthClient.
+    """
     return create_app(
         runtime.settings.graphql,
         jobs_schema(),
@@ -45,6 +49,7 @@ def create_jobs_app(
         cleanup=CloseDatabase(db),
         body_timeout_s=runtime.settings.http.body_timeout_s,
         threads=runtime.settings.http.threads,
+        pages={"/": dashboard_page(runtime.settings)},
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -13,10 +13,11 @@ import falcon.asgi
 from graphql import GraphQLSchema
 
 from workq_core.config import GraphQLSettings
+from workq_core.web.assets import STATIC_PREFIX, StaticFiles, render_page
 from workq_core.web.body import RequestRejected, parse_json, read_body
 from workq_core.web.context import Authenticate, RequestContext
 from workq_core.web.errors import request_error
-from workq_core.web.graphiql import GRAPHIQL_HTML, wants_html
+from workq_core.web.graphiql import GRAPHIQL_PAGE, wants_html
 from workq_core.web.operations import GraphQLRequest, run_graphql
 from workq_core.web.origin import cross_origin_refused, foreign_cookie_request
 
@@ -42,6 +43,7 @@ def create_app(
     threads: int = 32,
     middleware: Iterable[Any] = (),
     path: str = "/graphql",
+    pages: Mapping[str, Any] | None = None,
 ) -> falcon.asgi.App:
     """An ASGI app serving ``schema`` at ``path`` under ``limits``.
 
@@ -51,7 +53,9 @@ def create_app(
     entries to ``info.context.extra``. Resolvers block (peewee, gRPC), so each
     operation runs on one of ``threads`` pooled threads, and ``cleanup()``
     runs on that same thread after it (to return its database connection).
-    ``middleware`` is falcon ASGI middleware.
+    ``middleware`` is falcon ASGI middleware; ``pages`` maps more routes
+    (a service's HTML pages) to their resources. Every app serves the
+    packaged browser files under ``/static`` (GraphiQL needs them).
     """
     pool = OperationThreads(threads)
     app = falcon.asgi.App(middleware=[SecurityHeaders(), pool, *middleware])
@@ -60,17 +64,33 @@ def create_app(
         pool=pool, cleanup=cleanup, body_timeout_s=body_timeout_s,
     )  # fmt: skip
     app.add_route(path, resource)
+    app.add_route(STATIC_PREFIX + "/{path:path}", StaticFiles())
+    for route, page in (pages or {}).items():
+        app.add_route(route, page)
     return app
 
 
+# Pages may load scripts, styles, images and fonts only from this service, and
+# talk only to it (fetch, and WebSockets: CSP's 'self' covers ws: to the same
+# host and port). Inline style attributes stay allowed: GraphiQL's editor sets them.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';"
+    " img-src 'self' data:; font-src 'self' data:; connect-src 'self';"
+    " object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
+
 class SecurityHeaders:
-    """Responses are never cached or sniffed as another type."""
+    """Responses are not sniffed as another type, cached only when they say so
+    (the packaged browser files do), and their pages load nothing from elsewhere."""
 
     async def process_response(
         self, req: falcon.Request, resp: falcon.Response, resource: Any, ok: bool
     ) -> None:
-        resp.set_header("Cache-Control", "no-store")
+        if resp.get_header("Cache-Control") is None:
+            resp.set_header("Cache-Control", "no-store")
         resp.set_header("X-Content-Type-Options", "nosniff")
+        resp.set_header("Content-Security-Policy", CONTENT_SECURITY_POLICY)
 
 
 class OperationThreads:
@@ -166,8 +186,7 @@ class GraphQLResource:
         query = req.get_param("query")
         if query is None:
             if wants_html(req.get_header("Accept")):
-                resp.content_type = falcon.MEDIA_HTML
-                resp.text = GRAPHIQL_HTML
+                render_page(req, resp, GRAPHIQL_PAGE)
                 return
             raise RequestRejected(falcon.HTTP_400, "Missing 'query' parameter.")
         raw_variables = req.get_param("variables")

@@ -1,34 +1,12 @@
-"""The GraphiQL page a browser gets on ``GET /graphql``."""
+"""The GraphiQL page a browser gets on ``GET /graphql``.
+
+The page and the GraphiQL, React and ReactDOM builds it loads are packaged
+files (``static/graphiql``, ``static/vendor``), so it works offline.
+"""
 
 from __future__ import annotations
 
-# Pinned versions with subresource integrity would be stricter; the page is a
-# developer convenience and sends requests with the same-origin cookie only.
-GRAPHIQL_HTML = """<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <title>Workq GraphiQL</title>
-  <style>body { margin: 0; height: 100vh; } #graphiql { height: 100vh; }</style>
-  <link rel="stylesheet" href="https://unpkg.com/graphiql@3.8.3/graphiql.min.css">
-</head>
-<body>
-  <div id="graphiql">Loading GraphiQL...</div>
-  <script crossorigin src="https://unpkg.com/react@18.3.1/umd/react.production.min.js"></script>
-  <script crossorigin
-    src="https://unpkg.com/react-dom@18.3.1/umd/react-dom.production.min.js"></script>
-  <script crossorigin src="https://unpkg.com/graphiql@3.8.3/graphiql.min.js"></script>
-  <script>
-    const fetcher = GraphiQL.createFetcher({
-      url: window.location.pathname,
-      fetch: (url, opts) => fetch(url, { ...opts, credentials: "same-origin" }),
-    });
-    ReactDOM.createRoot(document.getElementById("graphiql"))
-      .render(React.createElement(GraphiQL, { fetcher }));
-  </script>
-</body>
-</html>
-"""
+GRAPHIQL_PAGE = "graphiql/index.html"
 
 
 def wants_html(accept: str | None) -> bool:
