@@ -124,6 +124,14 @@ class Traffic:
 EXPECTED_CONSOLE = ("WebSocket connection to",)
 
 
+# Chromium logs refused loads itself; this also names the directive (and so
+# catches an inline style or script the Content-Security-Policy refused).
+REPORT_POLICY_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) =>
+  console.error(`policy violation: ${e.violatedDirective} ${e.blockedURI}`));
+"""
+
+
 @pytest.fixture
 def traffic() -> Traffic:
     return Traffic()
@@ -144,6 +152,7 @@ def page(browser: Any, traffic: Traffic) -> Iterator[Any]:
 
     context.route("**/*", only_loopback)
     opened = context.new_page()
+    opened.add_init_script(REPORT_POLICY_VIOLATIONS)
     opened.on("pageerror", lambda exc: traffic.errors.append(f"pageerror: {exc}"))
     opened.on(
         "console",

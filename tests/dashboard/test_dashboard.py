@@ -44,6 +44,19 @@ def test_signing_in_goes_through_the_auth_service_and_back(
     traffic.check()
 
 
+def test_the_sign_in_page_follows_no_link_to_another_host(
+    page: Any, stack: Stack, email: str, traffic: Traffic
+) -> None:
+    page.goto(origin(stack.auth_url) + "/signin?next=http://example.com/")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[name=signin]")
+    page.wait_for_selector("#notice:not([hidden])")
+    assert page.inner_text("#notice") == f"Signed in as {email}."
+    assert page.url.startswith(origin(stack.auth_url) + "/signin")
+    traffic.check()  # and nothing was even asked of example.com
+
+
 def test_a_job_submitted_from_the_form_is_watched_to_completion_live(
     page: Any, stack: Stack, email: str, traffic: Traffic
 ) -> None:
@@ -152,10 +165,16 @@ def shown(page: Any, filters: str) -> list[str]:
 def test_graphiql_loads_on_both_services_from_the_package(
     page: Any, stack: Stack, traffic: Traffic
 ) -> None:
+    # GraphiQL starts with the query it last had, kept in the page's storage
+    page.add_init_script('localStorage.setItem("graphiql:query", "{ __typename }")')
     for url in (stack.auth_url, stack.jobs_url):
         page.goto(url)
         page.wait_for_selector(".graphiql-container .graphiql-query-editor")
-        # the schema arrived by introspection: the docs explorer can open
+        # the schema arrived by introspection: the docs explorer shows its root types
         page.click("button[aria-label='Show Documentation Explorer']")
-        page.wait_for_selector(".graphiql-doc-explorer-content")
+        page.wait_for_selector(".graphiql-doc-explorer-content >> text=Query")
+        # and a query runs through GraphiQL's fetcher, under the page's policy
+        page.click(".graphiql-execute-button")
+        page.locator(".result-window", has_text="__typename").wait_for()
+        assert '"Query"' in page.inner_text(".result-window")
     traffic.check()
