@@ -98,6 +98,7 @@ def test_up_runs_everything_and_keeps_data_across_restarts(up, tmp_path):
     # Given `workq up` printed its URLs
     assert f"auth GraphiQL:  {up.auth_url}" in up.banner
     assert f"jobs GraphiQL:  {up.jobs_url}" in up.banner
+    assert f"dashboard:      {up.jobs_url.removesuffix('graphql')}" in up.banner
     assert up.startup_s < 30
 
     # When a user signs up, logs in and submits a bulk job over HTTP

@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
 def print_banner(stack: Stack, data_dir: object) -> None:
     print(
         f"Workq is up (data in {data_dir}).\n"
+        f"  dashboard:      {stack.jobs_url.removesuffix('graphql')}\n"
         f"  auth GraphiQL:  {stack.auth_url}\n"
         f"  jobs GraphiQL:  {stack.jobs_url}\n"
         f"  auth gRPC:      {stack.auth.http.host}:{stack.auth.grpc_port}\n"

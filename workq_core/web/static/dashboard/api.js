@@ -17,10 +17,10 @@ export class ApiError extends Error {
 }
 
 /** Run one operation; resolves to `data`, rejects with an ApiError. */
-export async function graphql(query, variables = {}) {
+export async function graphql(query, variables = {}, endpoint = ENDPOINT) {
   let response;
   try {
-    response = await fetch(ENDPOINT, {
+    response = await fetch(endpoint, {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", Accept: "application/json" },

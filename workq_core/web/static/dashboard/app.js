@@ -70,7 +70,8 @@ function onError(error, where = view) {
     signIn();
     return;
   }
-  where.prepend(h("p", { class: "error", role: "alert" }, messageOf(error)));
+  where.querySelector(":scope > .view-error")?.remove(); // one message, the latest
+  where.prepend(h("p", { class: "error view-error", role: "alert" }, messageOf(error)));
 }
 
 async function start() {

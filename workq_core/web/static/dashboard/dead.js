@@ -28,7 +28,7 @@ function jobBlock(job, onRetry) {
       h("tbody", {}, job.items.map((item) => h("tr", { dataset: { item: item.index } },
         h("td", { class: "num" }, item.index),
         h("td", { class: "num" }, `${item.attempts}/${item.maxAttempts}`),
-        h("td", { class: "mono" }, `${item.errorType ?? "Error"}: ${item.lastError ?? ""}`),
+        h("td", { class: "mono", title: item.errorType }, item.lastError ?? ""),
         h("td", {}, when(item.finishedAt)))))),
     more,
     h("button", { type: "button", name: "retry-dead", disabled: job.status === "cancelled", onclick: () => onRetry(job.id) }, "Re-run dead items"));

@@ -7,16 +7,18 @@ import { watchJob } from "/static/dashboard/live.js";
 const ITEMS_PAGE = 20;
 const FINAL = new Set(["completed", "failed", "cancelled"]);
 const ITEM_STATUSES = ["queued", "running", "retrying", "completed", "dead", "cancelled"];
-const PROGRESS = "progress { done total message }";
+// Selected only when the schema has them (older services do not).
+const ITEM_PROGRESS = "progress { done total message }";
+const JOB_PROGRESS = "progress { fraction done total }";
 
 function jobQuery({ itemProgress, jobProgress }) {
   return `query Job($id: ID!, $status: String, $first: Int, $offset: Int) {
   job(id: $id) {
     id name description status size queued running retrying completed dead cancelled
-    createdAt updatedAt finishedAt cancelledAt ${jobProgress ? PROGRESS : ""}
+    createdAt updatedAt finishedAt cancelledAt ${jobProgress ? JOB_PROGRESS : ""}
     items(status: $status, first: $first, offset: $offset) {
       index status attempts maxAttempts result errorType lastError startedAt finishedAt
-      ${itemProgress ? PROGRESS : ""}
+      ${itemProgress ? ITEM_PROGRESS : ""}
     }
   }
 }`;
@@ -31,21 +33,22 @@ function progressText(progress) {
   return `${progress.done}${total}${progress.message ? ` ${progress.message}` : ""}`;
 }
 
-function bar(done, total, label) {
-  const pct = total ? Math.round((100 * done) / total) : 0;
+function bar(fraction, label) {
+  const pct = Math.max(0, Math.min(100, Math.floor(fraction * 100)));
   return h("div", { class: "progress", role: "progressbar", "aria-valuenow": pct, "aria-valuemin": 0, "aria-valuemax": 100 },
-    h("div", { class: "progress-fill", style: null, dataset: { pct } }), h("span", {}, label ?? `${pct}%`));
+    h("div", { class: "progress-fill", dataset: { pct } }), h("span", {}, label));
 }
 
 function summary(job, features) {
   const settled = job.completed + job.dead + job.cancelled;
+  // with handler progress, the bar also counts the unfinished items' reported share
+  const fraction = features.jobProgress && job.progress ? job.progress.fraction : settled / (job.size || 1);
   const counts = ["queued", "running", "retrying", "completed", "dead", "cancelled"]
     .map((k) => h("div", { class: `count count-${k}` }, h("span", { class: "count-n", dataset: { count: k } }, job[k]), h("span", {}, k)));
   return h("div", { class: "summary" },
     h("p", {}, statusBadge(job.status), ` ${job.name} · ${job.size} items · created ${when(job.createdAt)}`,
       job.finishedAt ? ` · finished ${when(job.finishedAt)}` : ""),
-    bar(settled, job.size, `${settled} of ${job.size} items settled`),
-    features.jobProgress && job.progress ? h("p", { class: "job-progress" }, `Progress: ${progressText(job.progress)}`) : null,
+    bar(fraction, `${settled} of ${job.size} items settled · ${Math.floor(fraction * 100)}%`),
     h("div", { class: "counts" }, counts));
 }
 
@@ -56,7 +59,7 @@ function itemRow(item, features) {
     h("td", { class: "num" }, `${item.attempts}/${item.maxAttempts}`),
     features.itemProgress ? h("td", {}, progressText(item.progress)) : null,
     h("td", { class: "mono" }, json(item.result)),
-    h("td", { class: "mono" }, item.lastError ? `${item.errorType ?? "Error"}: ${item.lastError}` : ""),
+    h("td", { class: "mono", title: item.errorType }, item.lastError ?? ""),
     h("td", {}, when(item.finishedAt)));
 }
 

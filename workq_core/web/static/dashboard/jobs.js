@@ -110,7 +110,7 @@ function totals(jobs) {
     keys.map((k) => `${k} ${sum(k)}`).join(" · "));
 }
 
-export async function jobsView(section, arg, { jobTypes, onError }) {
+export async function jobsView(section, arg, { jobTypes, setMode, onError }) {
   const filters = filtersFrom(arg);
   const cursors = [null]; // cursors of the pages seen, for "Newer"
   let next = null;
@@ -132,5 +132,6 @@ export async function jobsView(section, arg, { jobTypes, onError }) {
   }
 
   await show();
+  setMode(`polling every ${LIST_REFRESH_MS / 1000} s`);
   return every(LIST_REFRESH_MS, show);
 }

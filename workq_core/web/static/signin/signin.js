@@ -10,6 +10,9 @@ const SIGN_UP = `mutation SignUp($createUserInput: CreateUserInput!) {
   createUser(createUserInput: $createUserInput) { id } }`;
 const LOGOUT = `mutation { logout }`;
 
+// The auth service's endpoint, next to this page (`/signin` -> `/graphql`; behind a
+// proxy that serves the auth service under a prefix, `/auth/signin` -> `/auth/graphql`).
+const ENDPOINT = new URL("graphql", window.location.href).pathname;
 const params = new URLSearchParams(window.location.search);
 const form = document.getElementById("signin");
 const errorBox = document.getElementById("error");
@@ -33,7 +36,7 @@ function show(box, text) {
 }
 
 async function signIn(email, password) {
-  await graphql(LOGIN, { loginInput: { email, password } });
+  await graphql(LOGIN, { loginInput: { email, password } }, ENDPOINT);
   const next = nextUrl();
   if (next) {
     window.location.assign(next);
@@ -47,7 +50,7 @@ async function submit(signUp) {
   const email = form.elements.email.value.trim();
   const password = form.elements.password.value;
   try {
-    if (signUp) await graphql(SIGN_UP, { createUserInput: { email, password } });
+    if (signUp) await graphql(SIGN_UP, { createUserInput: { email, password } }, ENDPOINT);
     await signIn(email, password);
   } catch (error) {
     show(errorBox, messageOf(error));
@@ -61,7 +64,7 @@ form.addEventListener("submit", (event) => {
 form.elements.signup.addEventListener("click", () => submit(true));
 
 if (params.get("signout")) {
-  graphql(LOGOUT).then(
+  graphql(LOGOUT, {}, ENDPOINT).then(
     () => show(notice, "Signed out."),
     () => show(notice, "Signed out."), // not signed in: the same outcome
   );
