@@ -83,6 +83,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "WORKQ_CORE_LOCAL": "true",
             "WORKQ_AUTH_BCRYPT_COST": "4",
             "WORKQ_EXECUTOR_RELAY": "false",
+            "WORKQ_EXECUTOR_BATCH_SIZE": "1",  # a thread takes one item at a time: others wait
         },
         extra_plugins=[("dashboard-jobs", DashboardPlugin())],
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tests.dashboard.conftest import BROKEN, PASSWORD, Traffic, origin, sign_in
@@ -82,6 +83,27 @@ def test_a_job_submitted_from_the_form_is_watched_to_completion_live(
     row = page.inner_text("table.items tbody tr[data-item='0']")
     assert "completed" in row and '{"slept":1.5}' in row and "1/" in row
     assert page.inner_text("#live-mode") in ("live: subscription", "live: polling")
+    traffic.check()
+
+
+def test_a_job_of_several_items_submitted_as_json_is_cancelled_from_its_page(
+    page: Any, stack: Stack, email: str, traffic: Traffic
+) -> None:
+    sign_in(page, stack, email)
+    page.goto(origin(stack.jobs_url) + "/#/submit/Sleep")
+    page.click("form.submit details summary")
+    page.fill("textarea[name=items]", json.dumps([{"seconds": 1}] * 16))
+    page.click("form.submit button[type=submit]")
+    page.wait_for_url("**/#/job/*")
+    # Given four of its 16 items run (four threads, one item each) while the others wait
+    page.wait_for_selector(".summary .status-running")
+    # When the job is cancelled
+    page.click("button[name=cancel]")
+    # Then the waiting items are cancelled, the running ones finish, and the page follows
+    page.wait_for_selector(".summary .status-cancelled")
+    cancelled, completed = int(count(page, "cancelled")), int(count(page, "completed"))
+    assert cancelled >= 4 and completed >= 1 and cancelled + completed == 16
+    assert page.is_disabled("button[name=cancel]")
     traffic.check()
 
 
