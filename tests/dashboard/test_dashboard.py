@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
+
+import workq
 from tests.dashboard.conftest import BROKEN, PASSWORD, Traffic, origin, sign_in
 from workq_entrypoints.stack import Stack
 
@@ -12,6 +15,13 @@ from workq_entrypoints.stack import Stack
 # the change arrived live, not by a new page load.
 MARK = "window.__workqTestMark = 1"
 MARKED = "window.__workqTestMark === 1"
+
+
+def expected_mode(stack: Stack) -> str:
+    """``subscription`` when the jobs service's schema has subscriptions, else ``polling``."""
+    query = {"query": "{ __schema { subscriptionType { name } } }"}
+    answer = httpx.post(stack.jobs_url, json=query, timeout=10).json()
+    return "subscription" if answer["data"]["__schema"]["subscriptionType"] else "polling"
 
 
 def count(page: Any, name: str) -> str:
@@ -82,7 +92,28 @@ def test_a_job_submitted_from_the_form_is_watched_to_completion_live(
     assert count(page, "completed") == "1"
     row = page.inner_text("table.items tbody tr[data-item='0']")
     assert "completed" in row and '{"slept":1.5}' in row and "1/" in row
-    assert page.inner_text("#live-mode") in ("live: subscription", "live: polling")
+    # And it followed the job the best way the service offers
+    assert page.inner_text("#live-mode") == f"live: {expected_mode(stack)}"
+    traffic.check()
+
+
+def test_without_the_websocket_the_job_page_polls_and_still_follows_the_job(
+    page: Any, stack: Stack, email: str, traffic: Traffic
+) -> None:
+    # Given a proxy that refuses WebSockets (as an older service, without subscriptions, does)
+    page.route_web_socket("**/graphql", lambda ws: ws.close(code=1008, reason="no websockets"))
+    sign_in(page, stack, email)
+    with workq.Client(stack.jobs_url, stack.auth_url) as client:
+        client.login(email, PASSWORD)
+        job = client.submit("Sleep", [{"seconds": 0.5}, {"seconds": 2}])
+    page.goto(f"{origin(stack.jobs_url)}/#/job/{job.id}")
+    page.evaluate(MARK)
+    # Then the page re-reads every second and shows the job completing, without a reload
+    page.wait_for_selector(".summary .status-running")
+    page.wait_for_selector(".summary .status-completed")
+    assert page.evaluate(MARKED)
+    assert count(page, "completed") == "2"
+    assert page.inner_text("#live-mode") == "live: polling"
     traffic.check()
 
 
@@ -139,8 +170,6 @@ def test_a_dead_item_shows_in_dead_letters_and_re_runs_to_completion(
 def test_the_jobs_list_filters_by_status_and_type(
     page: Any, stack: Stack, email: str, traffic: Traffic
 ) -> None:
-    import workq
-
     with workq.Client(stack.jobs_url, stack.auth_url) as client:
         client.login(email, PASSWORD)
         done = client.wait(client.submit("Sleep", {"seconds": 0}).id, timeout_s=20)
