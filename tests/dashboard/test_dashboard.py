@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import httpx
@@ -66,6 +67,24 @@ def test_the_sign_in_page_follows_no_link_to_another_host(
     assert page.inner_text("#notice") == f"Signed in as {email}."
     assert page.url.startswith(origin(stack.auth_url) + "/signin")
     traffic.check()  # and nothing was even asked of example.com
+
+
+def test_an_account_created_on_the_sign_in_page_is_signed_in(
+    page: Any, stack: Stack, traffic: Traffic
+) -> None:
+    page.goto(origin(stack.jobs_url) + "/")
+    page.wait_for_url(origin(stack.auth_url) + "/signin?**")
+    page.fill("input[name=email]", f"new-{uuid.uuid4().hex[:8]}@example.com")
+    # a password the auth service refuses: its message shows, nothing is created
+    page.fill("input[name=password]", "short")
+    page.click("button[name=signup]")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "password" in page.inner_text("#error").lower()
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[name=signup]")
+    page.wait_for_url(origin(stack.jobs_url) + "/**")
+    page.wait_for_selector("table.jobs >> text=No jobs.")
+    traffic.check()
 
 
 def test_a_job_submitted_from_the_form_is_watched_to_completion_live(
