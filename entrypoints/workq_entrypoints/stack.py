@@ -46,6 +46,12 @@ class Stack:
     def jobs_url(self) -> str:
         return self.jobs.url
 
+    @property
+    def executor_metrics_url(self) -> str | None:
+        if self.executor is None or self.executor.http is None:
+            return None
+        return f"http://{self.executor.http.host}:{self.executor.http.port}/metrics"
+
     def stop(self) -> None:
         if self.executor is not None:
             self.executor.stop()
@@ -74,7 +80,15 @@ def start_stack(
         runtime = Runtime(settings, runtime.pm, runtime.catalog)
         jobs = start_jobs_service(runtime, port=port)
         started.append(jobs)
-        executor = start_executor(runtime, spawn_args=spawn_args) if with_executor else None
+        executor = (
+            start_executor(
+                runtime,
+                spawn_args=spawn_args,
+                http_port=runtime.settings.executor.port if port is None else port,
+            )
+            if with_executor
+            else None
+        )
     except BaseException:
         for handle in reversed(started):
             handle.stop()

@@ -37,6 +37,7 @@ class Up:
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
         self.ports = {"auth": free_port(), "jobs": free_port(), "grpc": free_port()}
+        self.ports["executor"] = free_port()
         self.process: subprocess.Popen[str] | None = None
 
     @property
@@ -57,6 +58,8 @@ class Up:
             str(self.ports["jobs"]),
             "--grpc-port",
             str(self.ports["grpc"]),
+            "--executor-port",
+            str(self.ports["executor"]),
         ]
 
     def start(self) -> Up:

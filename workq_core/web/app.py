@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -17,6 +17,7 @@ from workq_core.web.body import RequestRejected, parse_json, read_body
 from workq_core.web.context import Authenticate, RequestContext
 from workq_core.web.errors import request_error
 from workq_core.web.graphiql import GRAPHIQL_HTML, wants_html
+from workq_core.web.observe import observed
 from workq_core.web.operations import GraphQLRequest, run_graphql
 from workq_core.web.origin import cross_origin_refused, foreign_cookie_request
 
@@ -42,6 +43,8 @@ def create_app(
     threads: int = 32,
     middleware: Iterable[Any] = (),
     path: str = "/graphql",
+    service: str = "graphql",
+    extra_routes: Mapping[str, object] | None = None,
 ) -> falcon.asgi.App:
     """An ASGI app serving ``schema`` at ``path`` under ``limits``.
 
@@ -51,15 +54,19 @@ def create_app(
     entries to ``info.context.extra``. Resolvers block (peewee, gRPC), so each
     operation runs on one of ``threads`` pooled threads, and ``cleanup()``
     runs on that same thread after it (to return its database connection).
-    ``middleware`` is falcon ASGI middleware.
+    ``middleware`` is falcon ASGI middleware. ``service`` names the service in
+    metrics and traces; ``extra_routes`` (path to resource) are served beside
+    GraphQL (``/healthz``, ``/readyz``, ``/metrics``).
     """
     pool = OperationThreads(threads)
     app = falcon.asgi.App(middleware=[SecurityHeaders(), pool, *middleware])
     resource = GraphQLResource(
         limits, schema, authenticate, cookie_secure, context_factory,
-        pool=pool, cleanup=cleanup, body_timeout_s=body_timeout_s,
+        pool=pool, cleanup=cleanup, body_timeout_s=body_timeout_s, service=service,
     )  # fmt: skip
     app.add_route(path, resource)
+    for extra_path, extra in (extra_routes or {}).items():
+        app.add_route(extra_path, extra)
     return app
 
 
@@ -115,7 +122,9 @@ class GraphQLResource:
         pool: OperationThreads,
         cleanup: Cleanup | None = None,
         body_timeout_s: float = 30.0,
+        service: str = "graphql",
     ) -> None:
+        self.service = service
         self.limits = limits
         self.cookie_secure = cookie_secure
         self.schema = schema
@@ -189,13 +198,14 @@ class GraphQLResource:
     ) -> None:
         extra = self.context_factory(req) if self.context_factory else {}
         context = RequestContext(req, resp, self.authenticate, self.cookie_secure, extra)
-        status, body = run_graphql(
-            self.schema,
-            request,
-            context,
-            self.limits,
-            refuse_mutations=refuse_mutations,
-        )
+        with observed(self.service, req, request):
+            status, body = run_graphql(
+                self.schema,
+                request,
+                context,
+                self.limits,
+                refuse_mutations=refuse_mutations,
+            )
         resp.status = status
         _json(resp, body)
 
