@@ -12,6 +12,7 @@ from workq_core.auth.runner import AuthServiceHandle
 from workq_core.executor.runner import ExecutorHandle, start_executor
 from workq_core.jobs_service.runner import JobsServiceHandle, start_jobs_service
 from workq_core.runtime import Runtime
+from workq_core.telemetry.tracing import configure_tracing
 from workq_entrypoints.options import bootstrap_args, runtime_from
 
 logger = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ def start_stack(
     of the configured ones; the handles report which.
     """
     port = 0 if free_ports else None
+    configure_tracing(runtime.settings, "up")  # one process serves all three: one service name
     auth = start_auth_service(runtime, port=port, grpc_port=port)
     started: list[Any] = [auth]
     try:
