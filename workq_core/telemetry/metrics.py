@@ -8,7 +8,10 @@ values when it is first imported. Gauges that several processes add to are
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
+
+# No ``*_created`` series: they double the series count and dashboards do not use them.
+disable_created_metrics()
 
 # Seconds: from milliseconds-fast items to hour-long ones.
 DURATION_BUCKETS = (
