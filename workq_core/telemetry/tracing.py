@@ -57,7 +57,11 @@ def shutdown_tracing() -> None:
 
 
 def tracer() -> trace.Tracer:
-    return trace.get_tracer(TRACER_NAME)
+    """Workq's tracer; a proxy that follows a provider installed later (tests, applications)."""
+    return _TRACER
+
+
+_TRACER = trace.get_tracer(TRACER_NAME)
 
 
 def carrier_of(span: trace.Span | None = None) -> dict[str, str]:
