@@ -32,9 +32,14 @@ def pg_server() -> Iterator[PgServer]:
 
 
 @pytest.fixture
-def private_pg(tmp_path) -> Iterator[PrivatePostgres]:
-    """A PostgreSQL server of this test's own, which it may stop and crash (outage tests)."""
-    server = PrivatePostgres(tmp_path / "postgres", TEST_SETTINGS)
+def private_pg() -> Iterator[PrivatePostgres]:
+    """A PostgreSQL server of this test's own, which it may stop and crash (outage tests).
+
+    Its directory is outside pytest's basetemp: a pytest session starting
+    meanwhile resets ``pytest-of-<user>`` to mode 0700, and the server's
+    system user (as root) could then no longer reach its data for ``pg_ctl``.
+    """
+    server = PrivatePostgres(session_directory("private-pg"), TEST_SETTINGS)
     server.start()
     yield server
     server.destroy()

@@ -111,8 +111,8 @@ def start_jobs_service(
     ``jobs.auth_grpc``; without ``transport`` the configured one is built
     (and closed on stop). ``port`` overrides ``jobs.port``; 0 picks a free port
     (tests, ``workq up``), and ``handle.url`` says which. ``reuse_port`` lets
-    several processes serve the same port (``workq jobs --workers``). The
-    process that relays also runs the retention task.
+    several processes serve the same port (``workq jobs --workers``). Every
+    process runs the retention task; its lease lets one at a time purge.
     """
     settings = runtime.settings
     port = settings.jobs.port if port is None else port
@@ -152,7 +152,7 @@ def start_jobs_service(
     if relay is not None:
         relay.start()
     http.start()
-    retention = RetentionTask(db, settings.retention).start() if relay is not None else None
+    retention = RetentionTask(db, settings.retention).start()
     logger.info(
         "jobs service started",
         extra={"host": settings.jobs.host, "port": http.port, "relay": relay is not None},

@@ -1,8 +1,8 @@
 """The retention task: every ``retention.interval_s``, one replica purges old finished jobs.
 
-Jobs services (and only the one process of each that relays) run it; the
-``retention`` database lease makes sure one replica at a time purges, and a
-replica that dies mid-purge hands over once the lease expires.
+Every jobs service process runs it; the ``retention`` database lease makes
+sure one process at a time, across replicas, purges, and one that dies
+mid-purge hands over once the lease expires.
 """
 
 from __future__ import annotations
