@@ -43,10 +43,10 @@ def make_job(
     created = now_ms() - int(age_days * DAY_MS)
     finished = now_ms() - int((age_days if finished_days is None else finished_days) * DAY_MS)
     with db.connection_context():
-        job_id, _ = submit_job(
+        job_id = submit_job(
             db, user_id=1, job_type="Fibonacci", items=[{"n": i} for i in range(len(statuses))],
             max_attempts=3,
-        )  # fmt: skip
+        ).job_id  # fmt: skip
         run(db, "UPDATE jobs SET created_at = ? WHERE id = ?", (created, job_id))
         run(db, "DELETE FROM outbox WHERE job_id = ?", (job_id,))  # published long ago
         for index, status in enumerate(statuses):
