@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 import re
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import workq
-from tests.e2e.test_up_and_demo import Up
+from tests.e2e.test_up_and_demo import Up, free_port, workq_env
 from tests.executor.conftest import wait_for
 from tests.telemetry.services import get
 
@@ -105,3 +110,62 @@ def test_metrics_of_every_service_move_while_a_job_runs(up: MetricsUp) -> None:
     # and the auth service its own (createUser, login)
     logged = scrape(auth)
     assert total(logged, "workq_http_request_duration_seconds_count", service="auth") >= 2
+
+
+def test_a_service_with_two_workers_reports_the_requests_of_both(tmp_path: Path) -> None:
+    # Given `workq auth --workers 2`: two processes taking connections on one port
+    port, grpc = free_port(), free_port()
+    env = {**workq_env(tmp_path), "WORKQ_CORE_DATA_DIR": str(tmp_path), "WORKQ_CORE_LOCAL": "1"}
+    command = [sys.executable, "-m", "workq_entrypoints", "auth", "--workers", "2"]
+    command += ["--port", str(port), "--grpc-port", str(grpc)]
+    log = (tmp_path / "auth.log").open("wb")
+    service = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: service.poll() is None and _listeners(port) == 2, timeout_s=60)
+        wait_for(lambda: _answers(port))
+        # When 24 clients each send one named query on a connection of their own
+        connections = [_ping(port) for _ in range(REQUESTS)]
+
+        # Then whichever process answers a scrape counts all 24
+        for _ in range(8):
+            pings = total(
+                scrape(port), "workq_http_request_duration_seconds_count", operation="Ping"
+            )
+            assert pings == REQUESTS
+        for connection in connections:
+            connection.close()
+    finally:
+        service.send_signal(signal.SIGTERM)
+        service.wait(60)
+        log.close()
+
+
+REQUESTS = 24
+
+
+def _listeners(port: int) -> int:
+    """Listening sockets on ``port`` (one per process, with SO_REUSEPORT)."""
+    lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(
+        1
+        for line in lines
+        if int(line.split()[1].split(":")[1], 16) == port and line.split()[3] == "0A"
+    )
+
+
+def _answers(port: int) -> bool:
+    try:
+        return get(port, "/healthz")[0] == 200
+    except OSError:
+        return False
+
+
+def _ping(port: int) -> http.client.HTTPConnection:
+    """A new keep-alive connection that asked ``query Ping`` once and stays open."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    body = json.dumps({"query": "query Ping { __typename }"})
+    connection.request("POST", "/graphql", body, {"Content-Type": "application/json"})
+    response = connection.getresponse()
+    assert response.status == 200, response.read()
+    response.read()
+    return connection
