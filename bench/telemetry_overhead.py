@@ -1,10 +1,11 @@
-"""What the executor's instrumentation costs per item: ``python -m bench.telemetry_overhead``.
+"""What the instrumentation costs: ``python -m bench.telemetry_overhead``.
 
 Per item an attempt records a lifecycle event pair (started, succeeded: two
-counters, two histograms) and one attempt span. This times exactly those calls,
-``--items`` times, in the mode a service runs (prometheus-client multiprocess
-mode, no tracer provider: OpenTelemetry's no-op spans) and prints microseconds
-per item. Run with ``--in-memory`` for prometheus-client's single-process values.
+counters, two histograms) and one attempt span; per GraphQL request the web
+layer times it by operation in a server span. This times exactly those calls,
+``--items`` times each, in the mode a service runs (prometheus-client
+multiprocess mode, no tracer provider: OpenTelemetry's no-op spans) and prints
+microseconds per item and per request. ``--in-memory``: single-process values.
 """
 
 from __future__ import annotations
@@ -42,6 +43,23 @@ def main() -> None:
     elapsed = time.perf_counter() - started
     mode = "in-memory" if args.in_memory else "multiprocess"
     print(f"{mode}: {elapsed / args.items * 1e6:.1f} us per item over {args.items} items")
+    print(f"{mode}: {per_request_us(args.items):.1f} us per GraphQL request")
+
+
+def per_request_us(count: int) -> float:
+    import falcon.testing
+
+    from workq_core.web.observe import observed
+    from workq_core.web.operations import GraphQLRequest
+
+    req = falcon.testing.create_req(headers={"Content-Type": "application/json"})
+    query = "mutation ExecuteJob($i: ExecuteJobInput!) { executeJob(executeJobInput: $i) { id } }"
+    request = GraphQLRequest(query, None, "ExecuteJob")
+    started = time.perf_counter()
+    for _ in range(count):
+        with observed("jobs", req, request):
+            pass
+    return (time.perf_counter() - started) / count * 1e6
 
 
 if __name__ == "__main__":
