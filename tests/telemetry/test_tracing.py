@@ -165,5 +165,24 @@ def test_a_submission_outside_any_trace_stores_no_context(tmp_path) -> None:
     assert stored == [{"trace_context": None}]
 
 
+def test_dead_items_re_run_in_the_trace_of_the_request_that_asked(spans, tmp_path) -> None:
+    from workq_core.db import migrate
+    from workq_core.db.sql import run
+    from workq_core.jobs.commands import retry_dead_items
+    from workq_core.jobs.submission import submit_job
+
+    db = connect(f"sqlite:///{tmp_path / 'workq.db'}")
+    migrate(db)
+    with db.connection_context():
+        run(db, "INSERT INTO users (email, password_hash) VALUES ('t@example.com', 'x')")
+        job_id = submit_job(db, user_id=1, job_type="Flaky", items=[{}], max_attempts=1).job_id
+        run(db, "UPDATE items SET status = 'dead'")
+        run(db, "DELETE FROM outbox")
+        with trace.get_tracer("test").start_as_current_span("retryDeadItems") as span:
+            assert retry_dead_items(db, 1, job_id) == 1
+        (stored,) = rows(db, "SELECT trace_context FROM outbox")
+    assert carrier_of(span)["traceparent"] in stored["trace_context"]
+
+
 def named(exporter: InMemorySpanExporter, name: str) -> list[ReadableSpan]:
     return [span for span in exporter.get_finished_spans() if span.name == name]
