@@ -44,7 +44,7 @@ def test_readyz_turns_unready_when_postgres_stops_and_ready_after_it_restarts(
         assert probe(port, "/healthz")[0] == 200, service
         status, body = probe(port, "/readyz")
         assert (status, body["status"]) == (503, "unready"), (service, body)
-        assert body["checks"]["database"] != "ok", (service, body)
+        assert body["checks"]["database"].startswith("unavailable ("), (service, body)
         assert all(v == "ok" for k, v in body["checks"].items() if k != "database"), body
 
     # When it is back, each service is ready again without a restart
@@ -70,7 +70,9 @@ def test_jobs_service_is_unready_while_the_auth_service_is_unreachable(
         status, body = probe(services.ports["jobs"], "/readyz")
         assert status == 503, body
         assert body["checks"]["database"] == "ok" and body["checks"]["broker"] == "ok"
-        assert f"127.0.0.1:{nobody}" in body["checks"]["auth"]
+        assert body["checks"]["auth"] == "unavailable (Unavailable)"
+        # the address it could not reach is in the service's log, not in the answer
+        assert f"auth service at 127.0.0.1:{nobody} is not reachable" in services.log("jobs")
         assert probe(services.ports["jobs"], "/healthz")[0] == 200
     finally:
         services.stop()

@@ -3,7 +3,9 @@
 ``/healthz`` answers 200 while the process serves HTTP at all (liveness:
 restart me if this fails). ``/readyz`` runs the service's probes in threads,
 each bounded by ``PROBE_TIMEOUT_S``, and answers 200 only if all pass, else
-503 naming what failed (readiness: send me no traffic yet). ``/metrics`` is
+503 naming what failed (readiness: send me no traffic yet); why it failed,
+with addresses and driver messages, goes to the service's log, not to the
+client (the port may be public). ``/metrics`` is
 the Prometheus text format, summed over the service's processes.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -20,6 +23,8 @@ import falcon.asgi
 
 from workq_core.telemetry.probes import Probe
 from workq_core.telemetry.scrape import scrape
+
+logger = logging.getLogger(__name__)
 
 PROBE_TIMEOUT_S = 3.0
 _POOL = ThreadPoolExecutor(8, thread_name_prefix="workq-probe")
@@ -69,13 +74,19 @@ def operational_app(probes: Sequence[Probe], collectors: Iterable[Any] = ()) -> 
 
 
 async def _run(probe: Probe) -> str:
+    """``ok``, or why not in a few words; the details (addresses, driver text) go to the log."""
     loop = asyncio.get_running_loop()
     try:
         await asyncio.wait_for(loop.run_in_executor(_POOL, probe.check), PROBE_TIMEOUT_S)
     except TimeoutError:
-        return f"no answer within {PROBE_TIMEOUT_S:g} s"
+        logger.warning("readiness check timed out", extra={"check": probe.name})
+        return f"unavailable (no answer within {PROBE_TIMEOUT_S:g} s)"
     except Exception as exc:
-        return f"{type(exc).__name__}: {str(exc).strip()[:300]}"
+        logger.warning(
+            "readiness check failed",
+            extra={"check": probe.name, "error": f"{type(exc).__name__}: {exc}"},
+        )
+        return f"unavailable ({type(exc).__name__})"
     return "ok"
 
 
