@@ -21,7 +21,7 @@ import peewee
 
 from workq_core.db.sql import placeholders, rows, run, write_transaction
 from workq_core.jobs.states import FINAL
-from workq_core.retention.references import Reference, references
+from workq_core.retention.references import Reference, delete_referencing, references
 from workq_core.telemetry import metrics
 
 logger = logging.getLogger(__name__)
@@ -102,21 +102,12 @@ def _purge_job(
                 return None
             ids = [r["id"] for r in rows(db, _ITEM_IDS_SQL, (job_id, batch_size))]
             if not ids:
-                _delete_referencing(db, refs, "jobs", [job_id])
+                delete_referencing(db, refs, "jobs", [job_id])
                 run(db, "DELETE FROM jobs WHERE id = ?", (job_id,))
                 break
-            _delete_referencing(db, refs, "items", ids)
+            delete_referencing(db, refs, "items", ids)
             run(db, f"DELETE FROM items WHERE id IN ({placeholders(len(ids))})", ids)  # noqa: S608
         deleted += len(ids)
         metrics.RETENTION_ITEMS.inc(len(ids))
     metrics.RETENTION_JOBS.inc()
     return deleted
-
-
-def _delete_referencing(
-    db: peewee.Database, refs: list[Reference], target: str, ids: list[object]
-) -> None:
-    marks = placeholders(len(ids))
-    for ref in refs:
-        if ref.target == target:
-            run(db, f'DELETE FROM "{ref.table}" WHERE "{ref.column}" IN ({marks})', ids)  # noqa: S608 - names from the schema catalogue
