@@ -19,7 +19,7 @@ def store(db: peewee.Database) -> peewee.Database:
 def test_an_executor_start_removes_the_rows_of_executors_that_died_long_ago(store) -> None:
     # Given heartbeat rows of an executor killed an hour ago and of one alive a minute ago
     insert = (
-        "INSERT INTO executors (id, job_types, started_at, heartbeat_at, last_delivery_at)"
+        "INSERT INTO executors (id, job_types, started_at, heartbeat_at, ran_dry_at)"
         " VALUES (?, '[]', ?, ?, ?)"
     )
     long_dead = now_ms() - STALE_MS - 1000
