@@ -12,7 +12,7 @@ import psycopg2
 import pytest
 
 from tests.support.brokers import GENUINE, KINDS, LITE, TestBroker
-from tests.support.postgres import PgServer, find_or_start
+from tests.support.postgres import TEST_SETTINGS, PgServer, PrivatePostgres, find_or_start
 from workq_core.db import connect
 
 DB_ENGINES = ["sqlite", "postgres"]
@@ -29,6 +29,20 @@ def pg_server() -> Iterator[PgServer]:
     yield server
     if private is not None:
         private.destroy()
+
+
+@pytest.fixture
+def private_pg() -> Iterator[PrivatePostgres]:
+    """A PostgreSQL server of this test's own, which it may stop and crash (outage tests).
+
+    Its directory is outside pytest's basetemp: a pytest session starting
+    meanwhile resets ``pytest-of-<user>`` to mode 0700, and the server's
+    system user (as root) could then no longer reach its data for ``pg_ctl``.
+    """
+    server = PrivatePostgres(session_directory("private-pg"), TEST_SETTINGS)
+    server.start()
+    yield server
+    server.destroy()
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ from workq_core.errors import (
 from workq_core.events import ItemEvent
 from workq_core.hookspecs import hookimpl, hookspec
 from workq_core.registry import JobTypeRegistry, Registry
+from workq_core.telemetry.tracing import set_span_attributes
 from workq_core.types import (
     AuthBackend,
     ComponentContext,
@@ -69,5 +70,6 @@ __all__ = [
     "__version__",
     "hookimpl",
     "hookspec",
+    "set_span_attributes",
     "setting",
 ]

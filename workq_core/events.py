@@ -17,3 +17,5 @@ class ItemEvent:
     duration_ms: float | None = None
     error: str | None = None
     retry_in_ms: int | None = None
+    # How long the attempt waited from when it was due until it started (started events).
+    waited_ms: float | None = None

@@ -88,9 +88,11 @@ def workq_item_started(event: ItemEvent) -> None:
     """An executor is about to run one item (its attempt is already counted).
 
     Observers only: an exception here is logged with the plugin's name and the
-    item runs regardless.
+    item runs regardless. Every lifecycle hook runs while the attempt's trace
+    span is current: ``workq_core.set_span_attributes({...})`` adds to it.
 
-    :param event: the item, its job and attempt number.
+    :param event: the item, its job and attempt number; ``event.waited_ms`` is
+        how long the attempt waited since it was due.
     """
 
 

@@ -6,6 +6,7 @@ import logging
 
 from workq_core.events import ItemEvent
 from workq_core.pluginmanager import WorkqPluginManager, call_each
+from workq_core.telemetry.item_metrics import record_item_event
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +26,7 @@ def emit(pm: WorkqPluginManager, hook_name: str, event: ItemEvent) -> None:
     """
     if hook_name not in LIFECYCLE_HOOKS:
         raise ValueError(f"{hook_name} is not a lifecycle hook")
+    record_item_event(hook_name, event)  # the core's own observer: Prometheus metrics
     for call in call_each(pm, hook_name, event=event):
         try:
             call.run()

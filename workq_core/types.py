@@ -177,6 +177,10 @@ class Transport(Protocol):
     due (due times live in the database, as retries' do), so a transport
     never holds messages for later and brokers that ignore delivery delays
     (pulsar-lite) behave the same as those that honour them.
+
+    Optionally a transport has ``check_ready()``, which ``/readyz`` calls:
+    it returns when the broker is reachable and raises TransportError
+    otherwise (not a protocol member, so transports without it still conform).
     """
 
     def declare(self, job_types: Sequence[str]) -> None: ...

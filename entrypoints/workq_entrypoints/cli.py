@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 
 from workq_core import ConfigError, PluginError, WorkqError, __version__
+from workq_core.telemetry import multiprocess
+from workq_core.telemetry.tracing import shutdown_tracing
 from workq_entrypoints import commands
 from workq_entrypoints.options import common_options
 
@@ -31,8 +33,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    code = run(args)
-    if getattr(args, "service", False):
+    service = getattr(args, "service", False)
+    if service:
+        multiprocess.prepare()  # before the first metric exists (see telemetry.multiprocess)
+    try:
+        code = run(args)
+    finally:
+        if service:
+            shutdown_tracing()
+            multiprocess.cleanup()
+    if service:
         exit_now(code)
     return code
 

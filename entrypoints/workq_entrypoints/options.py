@@ -112,5 +112,11 @@ def stack_options(parser: argparse.ArgumentParser) -> None:
     setting_flag(parser, "--auth-port", "auth.port", help="auth GraphQL port (default 3000)")
     setting_flag(parser, "--jobs-port", "jobs.port", help="jobs GraphQL port (default 3001)")
     setting_flag(parser, "--grpc-port", "auth.grpc_port", help="auth gRPC port (default 5000)")
+    setting_flag(
+        parser,
+        "--executor-port",
+        "executor.port",
+        help="executor /metrics, /healthz, /readyz port (default 3002)",
+    )
     setting_flag(parser, "--processes", "executor.processes", help="executor worker processes")
     setting_flag(parser, "--threads", "executor.threads", help="threads per worker process")

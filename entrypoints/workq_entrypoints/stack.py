@@ -12,6 +12,7 @@ from workq_core.auth.runner import AuthServiceHandle
 from workq_core.executor.runner import ExecutorHandle, start_executor
 from workq_core.jobs_service.runner import JobsServiceHandle, start_jobs_service
 from workq_core.runtime import Runtime
+from workq_core.telemetry.tracing import configure_tracing
 from workq_entrypoints.options import bootstrap_args, runtime_from
 
 logger = logging.getLogger(__name__)
@@ -46,6 +47,12 @@ class Stack:
     def jobs_url(self) -> str:
         return self.jobs.url
 
+    @property
+    def executor_metrics_url(self) -> str | None:
+        if self.executor is None or self.executor.http is None:
+            return None
+        return f"http://{self.executor.http.host}:{self.executor.http.port}/metrics"
+
     def stop(self) -> None:
         if self.executor is not None:
             self.executor.stop()
@@ -66,6 +73,7 @@ def start_stack(
     of the configured ones; the handles report which.
     """
     port = 0 if free_ports else None
+    configure_tracing(runtime.settings, "up")  # one process serves all three: one service name
     auth = start_auth_service(runtime, port=port, grpc_port=port)
     started: list[Any] = [auth]
     try:
@@ -78,7 +86,15 @@ def start_stack(
         runtime = Runtime(settings, runtime.pm, runtime.catalog)
         jobs = start_jobs_service(runtime, port=port)
         started.append(jobs)
-        executor = start_executor(runtime, spawn_args=spawn_args) if with_executor else None
+        executor = (
+            start_executor(
+                runtime,
+                spawn_args=spawn_args,
+                http_port=runtime.settings.executor.port if port is None else port,
+            )
+            if with_executor
+            else None
+        )
     except BaseException:
         for handle in reversed(started):
             handle.stop()

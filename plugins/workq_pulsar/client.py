@@ -16,6 +16,7 @@ from workq_pulsar.settings import PulsarSettings
 # pulsar-client's C++ core logs at INFO to stdout unless given a logger; its
 # level is read once, so the logger gets an explicit WARNING level.
 CLIENT_LOGGER = "workq_pulsar.pulsar_client"
+DEFAULT_PORT = 6650
 
 
 @dataclass
@@ -39,6 +40,18 @@ def client_logger() -> logging.Logger:
     if log.level == logging.NOTSET:
         log.setLevel(logging.WARNING)
     return log
+
+
+def broker_addresses(url: str) -> list[tuple[str, int]]:
+    """``(host, port)`` of each broker in ``pulsar://h1:6650,h2:6650`` (port 6650 by default)."""
+    _scheme, _sep, rest = url.partition("://")
+    addresses = []
+    for part in rest.split("/")[0].split(","):
+        host, _colon, port = part.strip().rpartition(":")
+        if not host:
+            host, port = port, ""
+        addresses.append((host.strip("[]"), int(port) if port.isdigit() else DEFAULT_PORT))
+    return addresses
 
 
 def open_client(settings: PulsarSettings, data_dir: str | os.PathLike[str]) -> ClientHandle:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 from collections.abc import Callable, Sequence
 
 import pulsar
 
 from workq_core import OutgoingMessage, Receiver, TransportError
-from workq_pulsar.client import open_client
+from workq_pulsar.client import broker_addresses, open_client
 from workq_pulsar.lite_shim import LiteShim
 from workq_pulsar.producers import ProducerCache, publish
 from workq_pulsar.receiver import PulsarReceiver
@@ -18,6 +19,8 @@ from workq_pulsar.settings import PulsarSettings
 from workq_pulsar.topics import TopicNames
 
 logger = logging.getLogger(__name__)
+
+READY_TIMEOUT_S = 2.0
 
 
 class PulsarTransport:
@@ -60,6 +63,17 @@ class PulsarTransport:
             messages,
             send_timeout_ms=self.settings.send_timeout_ms,
         )
+
+    def check_ready(self) -> None:
+        """The broker accepts TCP connections (``/readyz``); TransportError names it if not."""
+        last: OSError | None = None
+        for host, port in broker_addresses(self.url):
+            try:
+                with socket.create_connection((host, port), timeout=READY_TIMEOUT_S):
+                    return
+            except OSError as exc:
+                last = exc
+        raise TransportError(f"pulsar broker at {self.url} is not reachable: {last}")
 
     def subscribe(self, job_types: Sequence[str]) -> Receiver:
         return self._receiver(self.names.topics(job_types))

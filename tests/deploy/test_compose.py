@@ -24,8 +24,9 @@ REQUIRED_ENV = {
     "migrate": {"DATABASE_URL"},
     "auth": {"DATABASE_URL", "JWT_SECRET", "WORKQ_AUTH_HOST"},
     "jobs": {"DATABASE_URL", "PULSAR_SERVICE_URL", "WORKQ_JOBS_HOST", "WORKQ_JOBS_AUTH_GRPC"},
-    "executor": {"DATABASE_URL", "PULSAR_SERVICE_URL"},
+    "executor": {"DATABASE_URL", "PULSAR_SERVICE_URL", "WORKQ_EXECUTOR_HOST"},
 }
+HTTP_PORTS = {"auth": 3000, "jobs": 3001, "executor": 3002}
 START_ORDER = {
     "migrate": {"postgres": "service_healthy"},
     "auth": {"migrate": "service_completed_successfully"},
@@ -58,7 +59,7 @@ def config_keys() -> set[str]:
 
 
 def test_services_and_images(services: dict[str, Any]) -> None:
-    assert set(services) == {"postgres", "pulsar"} | WORKQ_SERVICES
+    assert set(services) == {"postgres", "pulsar", "prometheus", "grafana"} | WORKQ_SERVICES
     assert services["postgres"]["image"] == "postgres:16"
     # The image runs the Pulsar release the compat suite tests (tests/compat/pulsar/pom.xml)
     assert services["pulsar"]["image"] == f"apachepulsar/pulsar:{pulsar_version()}"
@@ -113,9 +114,47 @@ def test_ports_and_health_checks(services: dict[str, Any]) -> None:
     assert services["jobs"]["ports"] == ["3001:3001"]
     assert "pg_isready" in " ".join(services["postgres"]["healthcheck"]["test"])
     assert "pulsar-admin brokers healthcheck" in " ".join(services["pulsar"]["healthcheck"]["test"])
-    for name, port in (("auth", 3000), ("jobs", 3001)):
+    for name, port in HTTP_PORTS.items():
         check = " ".join(services[name]["healthcheck"]["test"])
-        assert f"http://127.0.0.1:{port}/graphql" in check and "urllib" in check
+        assert f"http://127.0.0.1:{port}/readyz" in check and "urllib" in check
+    assert services["executor"]["environment"]["WORKQ_EXECUTOR_PORT"] == "3002"
+    assert services["executor"]["expose"] == ["3002"]
+
+
+def test_prometheus_scrapes_every_replica_of_every_service(services: dict[str, Any]) -> None:
+    prometheus = services["prometheus"]
+    assert (
+        "./deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro"
+        in (prometheus["volumes"])
+    )
+    config = yaml.safe_load((ROOT / "deploy" / "prometheus" / "prometheus.yml").read_text())
+    scraped = {
+        job["job_name"]: (sd["names"], sd["type"], sd["port"])
+        for job in config["scrape_configs"]
+        for sd in job["dns_sd_configs"]
+    }
+    assert scraped == {
+        f"workq-{name}": ([name], "A", port) for name, port in HTTP_PORTS.items()
+    }  # A records: one per container, so `--scale executor=3` scrapes all three
+
+
+def test_grafana_provisions_the_dashboard_from_deploy(services: dict[str, Any]) -> None:
+    volumes = services["grafana"]["volumes"]
+    assert "./deploy/grafana/dashboards:/var/lib/grafana/dashboards:ro" in volumes
+    assert "./deploy/grafana/provisioning:/etc/grafana/provisioning:ro" in volumes
+    provider = yaml.safe_load(
+        (ROOT / "deploy/grafana/provisioning/dashboards/workq.yml").read_text()
+    )
+    assert provider["providers"][0]["options"]["path"] == "/var/lib/grafana/dashboards"
+    source = yaml.safe_load(
+        (ROOT / "deploy/grafana/provisioning/datasources/prometheus.yml").read_text()
+    )
+    uid = source["datasources"][0]["uid"]
+    dashboard = json.loads((ROOT / "deploy/grafana/dashboards/workq.json").read_text())
+    assert dashboard["uid"] == "workq" and dashboard["panels"]
+    for panel in dashboard["panels"]:
+        assert panel["datasource"]["uid"] == uid, panel["title"]
+        assert panel["targets"] and all(t["expr"] for t in panel["targets"]), panel["title"]
 
 
 def test_start_order(services: dict[str, Any]) -> None:
@@ -147,31 +186,31 @@ def test_dockerignore_keeps_secrets_and_state_out() -> None:
 def test_health_check_commands_work_against_real_services(
     services: dict[str, Any], tmp_path: Path
 ) -> None:
-    """The compose health checks, run as written against real auth and jobs services."""
-    from workq_core.auth import start_auth_service
-    from workq_core.jobs_service import start_jobs_service
+    """The compose health checks, run as written against real, ready services."""
     from workq_core.runtime import bootstrap
+    from workq_entrypoints.stack import start_stack
 
-    runtime = bootstrap(
-        env={
-            "WORKQ_CORE_DATA_DIR": str(tmp_path),
-            "WORKQ_CORE_LOCAL": "true",
-            "WORKQ_AUTH_BCRYPT_COST": "4",
-        }
-    )
-    auth = start_auth_service(runtime, port=0, grpc_port=0)
+    env = {
+        "WORKQ_CORE_DATA_DIR": str(tmp_path),
+        "WORKQ_CORE_LOCAL": "true",
+        "WORKQ_AUTH_BCRYPT_COST": "4",
+        "WORKQ_EXECUTOR_RELAY": "false",
+    }
+    stack = start_stack(bootstrap(env=env), free_ports=True)
     try:
-        jobs = start_jobs_service(runtime, port=0)
-        try:
-            for name, port in (("auth", auth.http_port), ("jobs", jobs.port)):
-                command = services[name]["healthcheck"]["test"][1:]
-                command[-1] = re.sub(r"127\.0\.0\.1:\d+", f"127.0.0.1:{port}", command[-1])
-                command[0] = sys.executable
-                assert subprocess.run(command, check=False, timeout=30).returncode == 0, name
-        finally:
-            jobs.stop()
+        assert stack.executor is not None and stack.executor.http_port is not None
+        ports = {
+            "auth": stack.auth.http_port,
+            "jobs": stack.jobs.port,
+            "executor": stack.executor.http_port,
+        }
+        for name, port in ports.items():
+            command = services[name]["healthcheck"]["test"][1:]
+            command[-1] = re.sub(r"127\.0\.0\.1:\d+", f"127.0.0.1:{port}", command[-1])
+            command[0] = sys.executable
+            assert subprocess.run(command, check=False, timeout=30).returncode == 0, name
     finally:
-        auth.stop()
+        stack.stop()
 
 
 def test_docker_compose_config_when_an_engine_answers() -> None:

@@ -37,6 +37,8 @@ class Up:
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
         self.ports = {"auth": free_port(), "jobs": free_port(), "grpc": free_port()}
+        self.ports["executor"] = free_port()
+        self.env: dict[str, str] = {}  # added to the environment (settings, OTEL_*)
         self.process: subprocess.Popen[str] | None = None
 
     @property
@@ -57,12 +59,14 @@ class Up:
             str(self.ports["jobs"]),
             "--grpc-port",
             str(self.ports["grpc"]),
+            "--executor-port",
+            str(self.ports["executor"]),
         ]
 
     def start(self) -> Up:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "workq_entrypoints", "up", *self.args()],
-            env=workq_env(self.data_dir),
+            env={**workq_env(self.data_dir), **self.env},
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

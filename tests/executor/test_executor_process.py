@@ -21,9 +21,10 @@ def start_executor_process(pipeline, *extra: str) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WORKQ_")}
     env.update(pipeline.env)
     log = Path(pipeline.env["WORKQ_CORE_DATA_DIR"]) / f"executor-{time.monotonic_ns()}.log"
+    command = [sys.executable, "-m", "workq_entrypoints", "executor", "--log-format", "json"]
     with open(log, "wb") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "workq_entrypoints", "executor", "--log-format", "json", *extra],
+            [*command, "--port", "0", *extra],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=sink,

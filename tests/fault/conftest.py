@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from tests.fault.harness import Stack
-from tests.support.postgres import TEST_SETTINGS, PgServer, PrivatePostgres
+from tests.support.postgres import PgServer
 
 PLUGIN_DIST = Path(__file__).parent / "plugin_dist"
 
@@ -78,15 +78,6 @@ def fault_python(tmp_path_factory) -> str:
     )
     assert sys.executable  # the parent interpreter's packages are reached through the .pth
     return python
-
-
-@pytest.fixture
-def private_pg(tmp_path) -> Iterator[PrivatePostgres]:
-    """A PostgreSQL server of this test's own, which it may stop and crash."""
-    server = PrivatePostgres(tmp_path / "postgres", TEST_SETTINGS)
-    server.start()
-    yield server
-    server.destroy()
 
 
 @pytest.fixture

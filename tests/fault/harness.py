@@ -193,7 +193,8 @@ class Stack:
         return self.jobs
 
     def start_executor(self, threads: int = 4, **env: str) -> Proc:
-        proc = self._spawn("executor", ["--threads", str(threads)], **env)
+        args = ["--threads", str(threads), "--port", "0"]  # several per host: any free port
+        proc = self._spawn("executor", args, **env)
         self.executors.append(proc)
         return proc
 

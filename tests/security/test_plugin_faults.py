@@ -61,6 +61,7 @@ def _env(database_url, tmp_path, broker_url) -> dict[str, str]:
         "WORKQ_AUTH_PORT": str(auth),
         "WORKQ_AUTH_GRPC_PORT": str(grpc),
         "WORKQ_JOBS_PORT": "0",
+        "WORKQ_EXECUTOR_PORT": "0",
         "WORKQ_EXECUTOR_BASE_DELAY_MS": "0",
         "WORKQ_EXECUTOR_MAX_DELAY_MS": "0",
     }

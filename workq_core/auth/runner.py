@@ -19,6 +19,9 @@ from workq_core.db import close_database, connect, is_postgres, migrate
 from workq_core.db.middleware import CloseDatabase
 from workq_core.rpc.server import AuthServicer, start_grpc_server
 from workq_core.runtime import Runtime
+from workq_core.telemetry.endpoints import operational_routes
+from workq_core.telemetry.probes import database_probe
+from workq_core.telemetry.tracing import configure_tracing
 from workq_core.web import HttpServer, create_app, load_schema
 from workq_core.web.assets import Page
 
@@ -47,7 +50,8 @@ def cookie_secure(settings: Settings) -> bool:
 
 
 def create_auth_app(runtime: Runtime, service: AuthService, db: peewee.Database) -> falcon.asgi.App:
-    """The auth GraphQL app at ``/graphql`` and the sign-in page at ``/signin`` (and ``/``)."""
+    """The auth GraphQL app at ``/graphql``, the sign-in page at ``/signin`` (and ``/``),
+    with ``/healthz``, ``/readyz`` and ``/metrics``."""
     schema = load_schema("workq_core.auth", "schema.graphql", RESOLVERS)
     sign_in = Page(SIGN_IN_PAGE)
     return create_app(
@@ -59,7 +63,8 @@ def create_auth_app(runtime: Runtime, service: AuthService, db: peewee.Database)
         cleanup=CloseDatabase(db),
         body_timeout_s=runtime.settings.http.body_timeout_s,
         threads=runtime.settings.http.threads,
-        pages={"/": sign_in, "/signin": sign_in},
+        service="auth",
+        routes={"/": sign_in, "/signin": sign_in, **operational_routes([database_probe(db)])},
     )
 
 
@@ -100,6 +105,7 @@ def start_auth_service(
     settings = runtime.settings
     port = settings.auth.port if port is None else port
     grpc_port = settings.auth.grpc_port if grpc_port is None else grpc_port
+    configure_tracing(settings, "auth")
     db = connect(settings.database_url)
     if apply_migrations:
         migrate(db)

@@ -11,6 +11,8 @@ from workq_core.config.sections import (
     GraphQLSettings,
     HttpSettings,
     JobsSettings,
+    RetentionSettings,
+    TelemetrySettings,
     TransportSettings,
 )
 
@@ -25,7 +27,9 @@ __all__ = [
     "HttpSettings",
     "JobsSettings",
     "Layers",
+    "RetentionSettings",
     "Settings",
+    "TelemetrySettings",
     "TransportSettings",
     "read_dotenv_files",
     "resolve_core",

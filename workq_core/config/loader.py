@@ -21,6 +21,8 @@ from workq_core.config.sections import (
     GraphQLSettings,
     HttpSettings,
     JobsSettings,
+    RetentionSettings,
+    TelemetrySettings,
     TransportSettings,
 )
 from workq_core.errors import ConfigError
@@ -161,6 +163,14 @@ class Settings:
     @property
     def http(self) -> HttpSettings:
         return self.sections["http"]
+
+    @property
+    def telemetry(self) -> TelemetrySettings:
+        return self.sections["telemetry"]
+
+    @property
+    def retention(self) -> RetentionSettings:
+        return self.sections["retention"]
 
     @property
     def data_dir(self) -> Path:

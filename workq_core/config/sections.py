@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from workq_core.config.durations import parse_duration_ms
 from workq_core.config.fields import setting
 
 
@@ -129,6 +130,15 @@ class ExecutorSettings:
         min=1,
         max=1000,
     )
+    host: str = setting(
+        "127.0.0.1", "address the executor's /metrics, /healthz and /readyz server binds"
+    )
+    port: int = setting(
+        3002,
+        "HTTP port of the executor's /metrics, /healthz and /readyz (0: any free port)",
+        min=0,
+        max=65535,
+    )
 
 
 @dataclass(frozen=True)
@@ -179,6 +189,44 @@ class HttpSettings:
     )
 
 
+@dataclass(frozen=True)
+class TelemetrySettings:
+    """Traces (OpenTelemetry); metrics and health endpoints need no settings."""
+
+    otlp_endpoint: str = setting(
+        "",
+        "OTLP/HTTP traces URL (e.g. http://collector:4318/v1/traces); empty: no traces exported",
+    )
+    service_namespace: str = setting(
+        "workq", "service.namespace resource attribute of exported spans"
+    )
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    """How long finished jobs are kept, and the background task that deletes older ones."""
+
+    max_age: str = setting(
+        "30d",
+        "finished jobs older than this are deleted with their items (a duration: 30d, 12h,"
+        " 90m, 45s; 0 keeps them forever)",
+    )
+    interval_s: float = setting(
+        3600.0, "how often the jobs service looks for jobs to delete, seconds", min=1
+    )
+    batch_size: int = setting(
+        500, "most rows one delete transaction removes (short transactions, short locks)", min=1
+    )
+
+    def __post_init__(self) -> None:
+        parse_duration_ms(self.max_age, "retention.max_age")  # a bad value fails at start-up
+
+    @property
+    def max_age_ms(self) -> int:
+        """``max_age`` in milliseconds; 0 keeps finished jobs forever."""
+        return parse_duration_ms(self.max_age, "retention.max_age")
+
+
 CORE_SECTIONS: dict[str, type] = {
     "core": CoreSettings,
     "database": DatabaseSettings,
@@ -188,4 +236,6 @@ CORE_SECTIONS: dict[str, type] = {
     "transport": TransportSettings,
     "graphql": GraphQLSettings,
     "http": HttpSettings,
+    "telemetry": TelemetrySettings,
+    "retention": RetentionSettings,
 }

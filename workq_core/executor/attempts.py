@@ -36,7 +36,8 @@ _OUTCOME_SQL = (
 _CLAIM_SQL = (
     "SELECT i.id, i.job_id, i.idx, i.data, i.status, i.attempts, i.max_attempts,"
     " i.lease_expires_at, i.dead_lettered_at, i.last_error, i.error_type,"
-    " j.type, j.cancelled_at FROM items i JOIN jobs j ON j.id = i.job_id"
+    " j.type, j.cancelled_at, i.next_attempt_at, j.created_at AS job_created_at"
+    " FROM items i JOIN jobs j ON j.id = i.job_id"
     " WHERE i.id IN ({marks})"
 )
 
@@ -65,6 +66,7 @@ class Claim:
     data: Any = None
     last_error: str | None = None
     error_type: str | None = None
+    due_at: int = 0  # when this attempt became due: its retry time, else the job's submission
 
 
 def claim(db: peewee.Database, refs: Sequence[ItemRef], lease_ms: int) -> list[Claim]:
@@ -118,6 +120,11 @@ def _claim_one(
     return _claim_from(item, verdict)
 
 
+def _due_at(item: dict[str, Any]) -> int:
+    retry_due = item.get("next_attempt_at")
+    return int(retry_due if retry_due is not None else item.get("job_created_at") or 0)
+
+
 def _verdict(item: dict[str, Any], ref: ItemRef, now: int) -> Verdict:
     status = item["status"]
     if status in FINAL:
@@ -147,6 +154,7 @@ def _claim_from(item: dict[str, Any], verdict: Verdict) -> Claim:
         data=json.loads(item["data"]),
         last_error=item["last_error"],
         error_type=item["error_type"],
+        due_at=_due_at(item),
     )
 
 
@@ -159,6 +167,7 @@ class Outcome:
     error: BaseException | None = None
     retry_in_ms: int | None = None  # with an error: None means dead (no retry)
     duration_ms: float | None = None
+    trace_context: str | None = None  # a retry's outbox context (telemetry.tracing)
 
     @property
     def kind(self) -> str:
@@ -206,7 +215,8 @@ def _outcome_row(outcome: Outcome, now: int) -> tuple[Any, ...]:
 
 def _retry_entry(outcome: Outcome, now: int) -> OutboxEntry:
     c = outcome.claim
-    return OutboxEntry(c.job_id, c.job_type, now + (outcome.retry_in_ms or 0), c.item_id)
+    due = now + (outcome.retry_in_ms or 0)
+    return OutboxEntry(c.job_id, c.job_type, due, c.item_id, outcome.trace_context)
 
 
 def release(db: peewee.Database, c: Claim) -> None:

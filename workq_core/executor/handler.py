@@ -14,9 +14,11 @@ import peewee
 
 from workq_core.config import Settings
 from workq_core.db import database_errors
+from workq_core.db.sql import now_ms
 from workq_core.errors import InvalidPayload, PermanentFailure, RetryLater, Unavailable
 from workq_core.events import ItemEvent
 from workq_core.executor import attempts
+from workq_core.executor.attempt_spans import AttemptSpans
 from workq_core.executor.attempts import Claim, Outcome, Verdict
 from workq_core.faults import AFTER_COMMIT_BEFORE_ACK, fault_point
 from workq_core.jobs.messages import BadMessage, ItemRef, decode, idempotency_key
@@ -87,6 +89,15 @@ class ItemHandler:
             return None
 
     def _process(self, receiver: Receiver, pending: Pending, settled: set[int]) -> None:
+        spans = AttemptSpans({ref.item_id: delivery.properties for ref, delivery in pending})
+        try:
+            self._claim_run_settle(receiver, pending, settled, spans)
+        finally:
+            spans.end_all()
+
+    def _claim_run_settle(
+        self, receiver: Receiver, pending: Pending, settled: set[int], spans: AttemptSpans
+    ) -> None:
         claims = attempts.claim(self.db, [ref for ref, _ in pending], self.lease_ms)
         runs: list[tuple[Claim, Delivery]] = []
         dead: list[tuple[Claim, Delivery]] = []
@@ -98,7 +109,7 @@ class ItemHandler:
             else:
                 self._settle_without_running(receiver, delivery, claim, ref)
                 settled.add(id(delivery))
-        outcomes = self._run_all([claim for claim, _ in runs])
+        outcomes = self._run_all([claim for claim, _ in runs], spans)
         owned = attempts.record(self.db, outcomes)
         fault_point(AFTER_COMMIT_BEFORE_ACK)
         for (claim, delivery), outcome, mine in zip(runs, outcomes, owned, strict=True):
@@ -110,8 +121,10 @@ class ItemHandler:
             receiver.ack(delivery)
             settled.add(id(delivery))
             if mine:
-                self._emit_outcome(outcome)
-        self._dead_letter(receiver, dead, settled)
+                with spans.active(claim.item_id):
+                    self._emit_outcome(outcome)
+        run_ms = {o.claim.item_id: o.duration_ms for o in outcomes}
+        self._dead_letter(receiver, dead, settled, spans, run_ms)
 
     def _settle_without_running(
         self, receiver: Receiver, delivery: Delivery, claim: Claim, ref: ItemRef
@@ -123,20 +136,32 @@ class ItemHandler:
             logger.warning("message for an item that does not exist", extra={"job_id": ref.job_id})
         receiver.ack(delivery)
 
-    def _run_all(self, claims: list[Claim]) -> list[Outcome]:
+    def _run_all(self, claims: list[Claim], spans: AttemptSpans) -> list[Outcome]:
         with self._lock:
             self.in_flight[threading.get_ident()] = claims
         try:
-            return [self._attempt(claim) for claim in claims]
+            return [self._attempt(claim, spans) for claim in claims]
         finally:
             with self._lock:
                 self.in_flight.pop(threading.get_ident(), None)
 
-    def _attempt(self, claim: Claim) -> Outcome:
-        """Run one item's handler; any exception is the attempt's outcome, never ours."""
-        emit(self.pm, "workq_item_started", _event(claim))
+    def _attempt(self, claim: Claim, spans: AttemptSpans) -> Outcome:
+        """Run one item's handler in its span; any exception is the outcome, never ours."""
+        spans.start(claim)
+        with spans.active(claim.item_id):
+            waited = replace(_event(claim), waited_ms=float(now_ms() - claim.due_at))
+            emit(self.pm, "workq_item_started", waited)
+            started = time.perf_counter()
+            outcome = self._run_handler(claim)
+            outcome = replace(outcome, duration_ms=(time.perf_counter() - started) * 1000)
+        if outcome.error is not None:
+            spans.failed(claim, outcome.error)
+            if outcome.retry_in_ms is not None:
+                outcome = replace(outcome, trace_context=spans.retry_context(claim))
+        return outcome
+
+    def _run_handler(self, claim: Claim) -> Outcome:
         job_type = self.job_types.get(claim.job_type)
-        started = time.perf_counter()
         try:
             validate_items(job_type, [claim.data])
             ctx = JobContext(claim.job_id, claim.index, claim.attempt, _key(claim))
@@ -149,8 +174,7 @@ class ItemHandler:
             return Outcome(claim, error=exc, retry_in_ms=self._retry_delay(job_type, claim, exc))
         except Exception as exc:
             return Outcome(claim, error=exc, retry_in_ms=self._retry_delay(job_type, claim))
-        duration_ms = (time.perf_counter() - started) * 1000
-        return Outcome(claim, result_json=result, duration_ms=duration_ms)
+        return Outcome(claim, result_json=result)
 
     def _retry_delay(
         self, job_type: JobType, claim: Claim, asked: RetryLater | None = None
@@ -181,11 +205,21 @@ class ItemHandler:
                     "error_type": type(outcome.error).__name__,
                 },
             )
-            failed = replace(event, error=str(outcome.error), retry_in_ms=outcome.retry_in_ms)
+            failed = replace(
+                event,
+                error=str(outcome.error),
+                retry_in_ms=outcome.retry_in_ms,
+                duration_ms=outcome.duration_ms,
+            )
             emit(self.pm, "workq_item_failed", failed)
 
     def _dead_letter(
-        self, receiver: Receiver, dead: list[tuple[Claim, Delivery]], settled: set[int]
+        self,
+        receiver: Receiver,
+        dead: list[tuple[Claim, Delivery]],
+        settled: set[int],
+        spans: AttemptSpans,
+        run_ms: dict[int, float | None],
     ) -> None:
         """Publish each to the dead-letter topic (which acks it), then record that it is there."""
         for claim, delivery in dead:
@@ -202,7 +236,11 @@ class ItemHandler:
         if dead:
             attempts.mark_dead_lettered(self.db, [claim.item_id for claim, _ in dead])
         for claim, _ in dead:
-            emit(self.pm, "workq_item_dead", replace(_event(claim), error=claim.last_error))
+            event = replace(
+                _event(claim), error=claim.last_error, duration_ms=run_ms.get(claim.item_id)
+            )
+            with spans.active(claim.item_id):
+                emit(self.pm, "workq_item_dead", event)
 
     def release_in_flight(self) -> int:
         """Hand back items still running when shutdown's grace ran out."""

@@ -23,6 +23,10 @@ _UPSERT_SQL = (
     " heartbeat_at = excluded.heartbeat_at, ran_dry_at = excluded.ran_dry_at"
 )
 _DELETE_SQL = "DELETE FROM executors WHERE id = ?"
+# Rows of executors that died without removing theirs (SIGKILL, OOM, lost host);
+# the sweep already ignores rows older than its heartbeat TTL (15 s).
+STALE_MS = 3_600_000
+_DELETE_STALE_SQL = "DELETE FROM executors WHERE heartbeat_at < ?"
 
 
 class Heartbeat:
@@ -46,8 +50,14 @@ class Heartbeat:
 
     def start(self) -> Heartbeat:
         self.beat()
+        self.remove_stale()
         self._thread.start()
         return self
+
+    def remove_stale(self) -> int:
+        """Delete rows not renewed for ``STALE_MS``: every start cleans up after dead executors."""
+        with database_errors(), self.db.connection_context(), write_transaction(self.db):
+            return int(run(self.db, _DELETE_STALE_SQL, (now_ms() - STALE_MS,)).rowcount)
 
     def beat(self) -> None:
         now = now_ms()

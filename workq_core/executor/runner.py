@@ -18,6 +18,11 @@ from workq_core.jobs.sweeper import stall_ms
 from workq_core.logs import configure_logging
 from workq_core.runtime import Runtime, bootstrap
 from workq_core.shutdown import StopSignal
+from workq_core.telemetry import multiprocess
+from workq_core.telemetry.endpoints import operational_app
+from workq_core.telemetry.probes import broker_probe, database_probe
+from workq_core.telemetry.tracing import configure_tracing, shutdown_tracing
+from workq_core.web.server import HttpServer
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +37,12 @@ class ExecutorHandle:
     closers: list[Any]
     children: list[multiprocessing.process.BaseProcess] = field(default_factory=list)
     grace_s: float = 30.0
+    http: HttpServer | None = None
+
+    @property
+    def http_port(self) -> int | None:
+        """The bound port of ``/metrics``, ``/healthz`` and ``/readyz``, if served."""
+        return self.http.port if self.http is not None else None
 
     def stop(self) -> None:
         for child in self.children:
@@ -41,25 +52,36 @@ class ExecutorHandle:
         self.heartbeat.stop()
         if self.relay is not None:
             self.relay.stop()
-        for close in self.closers:
-            close()
         for child in self.children:
             child.join(self.grace_s + 5)
+            multiprocess.process_exited(child.pid)
+        if self.http is not None:
+            self.http.stop()
+        for close in self.closers:
+            close()
 
 
 def start_executor(
-    runtime: Runtime, *, spawn_args: Mapping[str, Any] | None = None
+    runtime: Runtime,
+    *,
+    spawn_args: Mapping[str, Any] | None = None,
+    http_port: int | None = None,
 ) -> ExecutorHandle:
     """Start this process's worker (and ``processes - 1`` more processes) and the relay.
 
     ``spawn_args`` are the bootstrap arguments (config file, flags) handed to
     child processes so they resolve the same settings; without them only this
-    process runs.
+    process runs. With ``http_port`` (0: a free one) this process serves
+    ``/metrics`` (summed over its worker processes), ``/healthz`` and ``/readyz``
+    on ``executor.host``; ``workq executor`` passes ``executor.port``.
     """
     settings = runtime.settings
+    configure_tracing(settings, "executor")
     db = connect(settings.database_url)
     migrate(db)
     handle = _start_worker(runtime, db)
+    if http_port is not None:
+        handle.http = _start_http(handle, db, settings, http_port)
     if settings.executor.relay:
         handle.relay = OutboxRelay(
             db, handle.worker.handler.transport, stall_ms=stall_ms(settings)
@@ -81,6 +103,21 @@ def start_executor(
         },
     )
     return handle
+
+
+def _start_http(handle: ExecutorHandle, db: Any, settings: Any, port: int) -> HttpServer:
+    probes = [database_probe(db), broker_probe(handle.worker.handler.transport)]
+    try:
+        return HttpServer(
+            operational_app(probes),
+            settings.executor.host,
+            port,
+            settings=settings.http,
+            setting="executor.port",
+        ).start()
+    except BaseException:
+        handle.stop()
+        raise
 
 
 def _start_worker(runtime: Runtime, db: Any) -> ExecutorHandle:
@@ -118,9 +155,11 @@ def child_main(spawn_args: dict[str, Any]) -> None:
     stop = StopSignal()
     runtime = bootstrap(**spawn_args)
     configure_logging(runtime.settings.core.log_level, runtime.settings.core.log_format)
+    configure_tracing(runtime.settings, "executor")
     db = connect(runtime.settings.database_url)
     handle = _start_worker(runtime, db)
     run_until_signalled(handle, stop)
+    shutdown_tracing()
     # Drained and closed: skip interpreter teardown, where the native clients'
     # destructors can abort a process that shut down cleanly (see workq_entrypoints.cli).
     logging.shutdown()

@@ -8,6 +8,7 @@ import time
 
 from workq_core.db.sql import now_ms
 from workq_core.executor.handler import ItemHandler
+from workq_core.telemetry import metrics
 from workq_core.types import Delivery, Receiver
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ class Worker:
         self._threads: list[threading.Thread] = []
 
     def start(self) -> Worker:
+        metrics.EXECUTOR_THREADS.labels("idle").inc(self.threads)
         for n in range(self.threads):
             thread = threading.Thread(target=self._loop, name=f"workq-worker-{n}", daemon=True)
             thread.start()
@@ -96,12 +98,15 @@ class Worker:
 
     def _handle(self, batch: list[Delivery]) -> None:
         started = time.perf_counter()
+        _move_thread("idle", "busy")
         try:
             self.handler.handle(self.receiver, batch)
         except Exception:
             logger.error("item handling failed; messages released", exc_info=True)
             for delivery in batch:
                 self._nack_quietly(delivery)
+        finally:
+            _move_thread("busy", "idle")
         self.sizer.observe(time.perf_counter() - started, len(batch))
 
     def _nack_quietly(self, delivery: Delivery) -> None:
@@ -116,8 +121,14 @@ class Worker:
         deadline = time.monotonic() + grace_s
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+        metrics.EXECUTOR_THREADS.labels("idle").dec(self.threads)
         released = self.handler.release_in_flight()
         if released:
             logger.warning(
                 "released items still running after the grace period", extra={"count": released}
             )
+
+
+def _move_thread(source: str, target: str) -> None:
+    metrics.EXECUTOR_THREADS.labels(source).dec()
+    metrics.EXECUTOR_THREADS.labels(target).inc()

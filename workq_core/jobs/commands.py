@@ -11,6 +11,7 @@ from workq_core.db.sql import for_update, now_ms, rows, run, write_transaction
 from workq_core.errors import InvalidPayload
 from workq_core.jobs.outbox import OutboxEntry, enqueue
 from workq_core.jobs.states import CANCELLED, DEAD, QUEUED, RETRYING
+from workq_core.telemetry.tracing import current_trace_context
 
 logger = logging.getLogger(__name__)
 
@@ -67,8 +68,9 @@ def retry_dead_items(db: peewee.Database, user_id: int, job_id: str) -> int:
             " finished_at = NULL, updated_at = ? WHERE job_id = ? AND status = ?",
             (QUEUED, now, job_id, DEAD),
         )
-        if cursor.rowcount:
-            enqueue(db, [OutboxEntry(job_id, job["type"], due_at=now)], now)
+        if cursor.rowcount:  # the re-run belongs to the trace of the request that asked for it
+            entry = OutboxEntry(job_id, job["type"], now, trace_context=current_trace_context())
+            enqueue(db, [entry], now)
     logger.info(
         "dead items re-queued",
         extra={"job_id": job_id, "job_type": job["type"], "items": cursor.rowcount},

@@ -36,15 +36,17 @@ class ItemRef:
         return idempotency_key(self.job_id, self.index)
 
 
-def encode(row: Mapping[str, Any]) -> OutgoingMessage:
+def encode(row: Mapping[str, Any], trace: Mapping[str, str] | None = None) -> OutgoingMessage:
     """A message for an items row (``id``, ``job_id``, ``idx``, ``attempts``, ``last_error``).
 
     The payload only points at the item: its data stays in the database, the
     source of truth, so nothing runs that was not committed there. Attempt
-    count and last error travel in properties for operators and DLQ readers.
+    count and last error travel in properties for operators and DLQ readers,
+    and ``trace`` (W3C trace context, see ``telemetry.tracing``) for tracing.
     """
     ref = {"job_id": row["job_id"], "item_id": int(row["id"]), "index": int(row["idx"])}
     properties = {
+        **(trace or {}),
         "job_id": str(row["job_id"]),
         "item_index": str(row["idx"]),
         "attempt": str(row["attempts"]),

@@ -10,7 +10,8 @@ import peewee
 from workq_core.db.sql import run_many
 
 INSERT_SQL = (
-    "INSERT INTO outbox (job_id, item_id, job_type, due_at, created_at) VALUES (?, ?, ?, ?, ?)"
+    "INSERT INTO outbox (job_id, item_id, job_type, due_at, created_at, trace_context)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -22,11 +23,13 @@ class OutboxEntry:
     job_type: str
     due_at: int
     item_id: int | None = None
+    trace_context: str | None = None  # JSON message properties (telemetry.tracing)
 
 
 def insert_params(entry: OutboxEntry, now: int) -> tuple[object, ...]:
     """``entry``'s values for :data:`INSERT_SQL`, for callers that build one statement of it."""
-    return (entry.job_id, entry.item_id, entry.job_type, entry.due_at, now)
+    e = entry
+    return (e.job_id, e.item_id, e.job_type, e.due_at, now, e.trace_context)
 
 
 def enqueue(db: peewee.Database, entries: Sequence[OutboxEntry], now: int) -> None:

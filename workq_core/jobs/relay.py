@@ -18,7 +18,8 @@ from workq_core.faults import AFTER_CLAIM_BEFORE_PUBLISH, fault_point
 from workq_core.jobs.messages import encode
 from workq_core.jobs.states import QUEUED, RETRYING, RUNNING
 from workq_core.jobs.sweeper import sweep
-from workq_core.types import Transport
+from workq_core.telemetry.tracing import message_properties
+from workq_core.types import OutgoingMessage, Transport
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +35,9 @@ _DUE_SQL = (
     " ORDER BY id LIMIT 100"
 )
 _CLAIM_SQL = "UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE id IN ({marks})"
-_CLAIMED_SQL = "SELECT id, job_id, item_id, job_type FROM outbox WHERE id IN ({marks})"
+_CLAIMED_SQL = (
+    "SELECT id, job_id, item_id, job_type, trace_context FROM outbox WHERE id IN ({marks})"
+)
 _DONE_SQL = "DELETE FROM outbox WHERE claimed_by = ? AND id IN ({marks})"
 _JOB_ITEMS_SQL = f"{_ITEM_COLUMNS} WHERE job_id = ? AND status = ? ORDER BY idx"
 _ONE_ITEM_SQL = f"{_ITEM_COLUMNS} WHERE id = ? AND status IN (?, ?, ?)"
@@ -116,17 +119,18 @@ class OutboxRelay:
             claimed = self._claim()
             if not claimed:
                 return 0
-            by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            by_type: dict[str, list[OutgoingMessage]] = defaultdict(list)
             for row in claimed:
-                by_type[row["job_type"]].extend(self._items_of(row))
+                trace = message_properties(row["trace_context"])
+                by_type[row["job_type"]].extend(encode(i, trace) for i in self._items_of(row))
             fault_point(AFTER_CLAIM_BEFORE_PUBLISH)
-            for job_type, items in by_type.items():
-                if items:
-                    self.transport.publish(job_type, [encode(item) for item in items])
+            for job_type, messages in by_type.items():
+                if messages:
+                    self.transport.publish(job_type, messages)
             ids = [row["id"] for row in claimed]
             with write_transaction(self.db):
                 run(self.db, _DONE_SQL.format(marks=placeholders(len(ids))), [self.relay_id, *ids])
-        count = sum(len(items) for items in by_type.values())
+        count = sum(len(messages) for messages in by_type.values())
         logger.debug("outbox published", extra={"rows": len(claimed), "messages": count})
         return count
 

@@ -15,6 +15,7 @@ from workq_core.errors import InvalidPayload
 from workq_core.jobs.ids import new_job_id
 from workq_core.jobs.outbox import INSERT_SQL, OutboxEntry, insert_params
 from workq_core.jobs.states import QUEUED
+from workq_core.telemetry.tracing import current_trace_context
 
 INSERT_CHUNK = 500
 
@@ -47,10 +48,11 @@ def submit_job(
         existing = _find_by_key(db, user_id, idempotency_key)
         if existing is not None:
             return Submitted(_same_job(existing, job_type, len(items)), created=False)
-    job_id, now = new_job_id(), now_ms()
+    job_id, now, trace = new_job_id(), now_ms(), current_trace_context()
     job_row = (job_id, user_id, job_type, len(items), idempotency_key, now)
     data = [_dumps(item) for item in items]
-    outbox_row = insert_params(OutboxEntry(job_id, job_type, due_at=now), now)
+    # the trace context: executors' attempt spans become children of this request
+    outbox_row = insert_params(OutboxEntry(job_id, job_type, now, trace_context=trace), now)
     try:
         _store(db, job_row, data, max_attempts, outbox_row)
     except peewee.IntegrityError:

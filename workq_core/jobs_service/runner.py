@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,9 +19,14 @@ from workq_core.jobs_service.api import JobsApi
 from workq_core.jobs_service.dashboard import dashboard_page
 from workq_core.jobs_service.resolvers import RESOLVERS
 from workq_core.jobs_service.scalars import bind_json_scalar
+from workq_core.retention.task import RetentionTask
 from workq_core.rpc.cache import AuthCache
 from workq_core.rpc.client import AuthClient
 from workq_core.runtime import Runtime
+from workq_core.telemetry.endpoints import operational_routes
+from workq_core.telemetry.probes import Probe, auth_probe, broker_probe, database_probe
+from workq_core.telemetry.queue_gauges import QueueGauges
+from workq_core.telemetry.tracing import configure_tracing
 from workq_core.types import Transport
 from workq_core.web import Authenticate, HttpServer, create_app, load_schema
 
@@ -35,12 +41,19 @@ def jobs_schema() -> GraphQLSchema:
 
 
 def create_jobs_app(
-    runtime: Runtime, api: JobsApi, authenticate: Authenticate, db: peewee.Database
+    runtime: Runtime,
+    api: JobsApi,
+    authenticate: Authenticate,
+    db: peewee.Database,
+    probes: Sequence[Probe] = (),
 ) -> falcon.asgi.App:
     """The jobs GraphQL app at ``/graphql`` and the dashboard at ``/``.
 
-    ``authenticate`` is usually an AuthClient.
+    ``authenticate`` is usually an AuthClient. Beside them: ``/healthz``,
+    ``/readyz`` (the database, and ``probes``) and ``/metrics`` (with the
+    queue gauges read from the database).
     """
+    gauges = QueueGauges(db, runtime.catalog.job_types.names())
     return create_app(
         runtime.settings.graphql,
         jobs_schema(),
@@ -49,7 +62,11 @@ def create_jobs_app(
         cleanup=CloseDatabase(db),
         body_timeout_s=runtime.settings.http.body_timeout_s,
         threads=runtime.settings.http.threads,
-        pages={"/": dashboard_page(runtime.settings)},
+        service="jobs",
+        routes={
+            "/": dashboard_page(runtime.settings),
+            **operational_routes([database_probe(db), *probes], [gauges]),
+        },
     )
 
 
@@ -61,6 +78,7 @@ class JobsServiceHandle:
     db: peewee.Database
     relay: OutboxRelay | None = None
     _closers: list[Any] = field(default_factory=list, repr=False)
+    retention: RetentionTask | None = None
 
     @property
     def port(self) -> int:
@@ -73,6 +91,8 @@ class JobsServiceHandle:
     def stop(self) -> None:
         """Stop taking requests first, then the relay, then close the shared resources."""
         self.http.stop()
+        if self.retention is not None:
+            self.retention.stop()
         if self.relay is not None:
             self.relay.stop()
         for close in reversed(self._closers):
@@ -96,10 +116,12 @@ def start_jobs_service(
     ``jobs.auth_grpc``; without ``transport`` the configured one is built
     (and closed on stop). ``port`` overrides ``jobs.port``; 0 picks a free port
     (tests, ``workq up``), and ``handle.url`` says which. ``reuse_port`` lets
-    several processes serve the same port (``workq jobs --workers``).
+    several processes serve the same port (``workq jobs --workers``). Every
+    process runs the retention task; its lease lets one at a time purge.
     """
     settings = runtime.settings
     port = settings.jobs.port if port is None else port
+    configure_tracing(settings, "jobs")
     closers: list[Any] = []
     db = connect(settings.database_url)
     try:
@@ -109,16 +131,18 @@ def start_jobs_service(
             transport = runtime.transport()
             closers.append(transport.close)
         transport.declare(runtime.catalog.job_types.names())
+        probes = [broker_probe(transport)]
         if authenticate is None:
             client = AuthClient(settings.jobs.auth_grpc, settings.jobs.auth_timeout_s)
             closers.append(client.close)
             authenticate = AuthCache(client.authenticate, settings.jobs.auth_cache_s)
+            probes.append(auth_probe(client))
         relay = (
             OutboxRelay(db, transport, stall_ms=stall_ms(settings)) if settings.jobs.relay else None
         )
         api = JobsApi(db, settings, runtime.catalog, relay.wake if relay else _no_wake)
         http = HttpServer(
-            create_jobs_app(runtime, api, authenticate, db),
+            create_jobs_app(runtime, api, authenticate, db, probes),
             settings.jobs.host,
             port,
             settings=settings.http,
@@ -133,11 +157,12 @@ def start_jobs_service(
     if relay is not None:
         relay.start()
     http.start()
+    retention = RetentionTask(db, settings.retention).start()
     logger.info(
         "jobs service started",
         extra={"host": settings.jobs.host, "port": http.port, "relay": relay is not None},
     )
-    return JobsServiceHandle(http, db, relay, closers)
+    return JobsServiceHandle(http, db, relay, closers, retention)
 
 
 def _no_wake() -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 import grpc
 
 from workq_core.errors import AuthError, Unavailable
 from workq_core.rpc import auth_pb2, auth_pb2_grpc
+from workq_core.telemetry import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -48,15 +50,30 @@ class AuthClient:
     def authenticate(self, token: str) -> AuthenticatedUser:
         if not token:
             raise AuthError("Invalid token.")
+        started = time.perf_counter()
+        result = "unavailable"
         try:
             response = self._stub.Authenticate(
                 auth_pb2.AuthenticateRequest(token=token), timeout=self.timeout_s
             )
+            if not response.HasField("user") or response.user.id <= 0:
+                raise Unavailable(f"auth service at {self.target} gave an empty answer")
+            result = "accepted"
+            return AuthenticatedUser(id=response.user.id, email=response.user.email)
         except grpc.RpcError as exc:
-            raise self._error(exc) from None
-        if not response.HasField("user") or response.user.id <= 0:
-            raise Unavailable(f"auth service at {self.target} gave an empty answer")
-        return AuthenticatedUser(id=response.user.id, email=response.user.email)
+            error = self._error(exc)
+            result = "denied" if isinstance(error, AuthError) else "unavailable"
+            raise error from None
+        finally:
+            elapsed = time.perf_counter() - started
+            metrics.AUTH_CHECKS.labels(result).observe(elapsed)
+
+    def check_ready(self, timeout_s: float = 2.0) -> None:
+        """Return once the channel to the auth service connects; Unavailable if it does not."""
+        try:
+            grpc.channel_ready_future(self._channel).result(timeout=timeout_s)
+        except grpc.FutureTimeoutError:
+            raise Unavailable(f"auth service at {self.target} is not reachable") from None
 
     __call__ = authenticate  # usable directly as the web layer's ``authenticate``
 

@@ -18,6 +18,7 @@ from workq_core.web.body import RequestRejected, parse_json, read_body
 from workq_core.web.context import Authenticate, RequestContext
 from workq_core.web.errors import request_error
 from workq_core.web.graphiql import GRAPHIQL_PAGE, wants_html
+from workq_core.web.observe import observed
 from workq_core.web.operations import GraphQLRequest, run_graphql
 from workq_core.web.origin import cross_origin_refused, foreign_cookie_request
 
@@ -43,7 +44,8 @@ def create_app(
     threads: int = 32,
     middleware: Iterable[Any] = (),
     path: str = "/graphql",
-    pages: Mapping[str, Any] | None = None,
+    service: str = "graphql",
+    routes: Mapping[str, object] | None = None,
 ) -> falcon.asgi.App:
     """An ASGI app serving ``schema`` at ``path`` under ``limits``.
 
@@ -53,20 +55,22 @@ def create_app(
     entries to ``info.context.extra``. Resolvers block (peewee, gRPC), so each
     operation runs on one of ``threads`` pooled threads, and ``cleanup()``
     runs on that same thread after it (to return its database connection).
-    ``middleware`` is falcon ASGI middleware; ``pages`` maps more routes
-    (a service's HTML pages) to their resources. Every app serves the
-    packaged browser files under ``/static`` (GraphiQL needs them).
+    ``middleware`` is falcon ASGI middleware. ``service`` names the service in
+    metrics and traces; ``routes`` (path to resource) are served beside
+    GraphQL: a service's HTML pages, ``/healthz``, ``/readyz``, ``/metrics``.
+    Every app serves the packaged browser files under ``/static`` (GraphiQL
+    needs them).
     """
     pool = OperationThreads(threads)
     app = falcon.asgi.App(middleware=[SecurityHeaders(), pool, *middleware])
     resource = GraphQLResource(
         limits, schema, authenticate, cookie_secure, context_factory,
-        pool=pool, cleanup=cleanup, body_timeout_s=body_timeout_s,
+        pool=pool, cleanup=cleanup, body_timeout_s=body_timeout_s, service=service,
     )  # fmt: skip
     app.add_route(path, resource)
     app.add_route(STATIC_PREFIX + "/{path:path}", StaticFiles())
-    for route, page in (pages or {}).items():
-        app.add_route(route, page)
+    for route, extra in (routes or {}).items():
+        app.add_route(route, extra)
     return app
 
 
@@ -136,7 +140,9 @@ class GraphQLResource:
         pool: OperationThreads,
         cleanup: Cleanup | None = None,
         body_timeout_s: float = 30.0,
+        service: str = "graphql",
     ) -> None:
+        self.service = service
         self.limits = limits
         self.cookie_secure = cookie_secure
         self.schema = schema
@@ -209,13 +215,14 @@ class GraphQLResource:
     ) -> None:
         extra = self.context_factory(req) if self.context_factory else {}
         context = RequestContext(req, resp, self.authenticate, self.cookie_secure, extra)
-        status, body = run_graphql(
-            self.schema,
-            request,
-            context,
-            self.limits,
-            refuse_mutations=refuse_mutations,
-        )
+        with observed(self.service, req, request):
+            status, body = run_graphql(
+                self.schema,
+                request,
+                context,
+                self.limits,
+                refuse_mutations=refuse_mutations,
+            )
         resp.status = status
         _json(resp, body)
 

@@ -11,11 +11,13 @@ from workq_entrypoints.commands import (
     migrate_cmd,
     new_plugin_cmd,
     plugins_cmd,
+    purge_cmd,
     status_cmd,
     submit_cmd,
     up_cmd,
     watch_cmd,
 )
 
-ALL = [plugins_cmd, config_cmd, executor_cmd, migrate_cmd, auth_cmd, jobs_cmd, up_cmd, demo_cmd]
+ALL = [plugins_cmd, config_cmd, executor_cmd, migrate_cmd, purge_cmd, auth_cmd, jobs_cmd, up_cmd]
+ALL += [demo_cmd]
 ALL += [login_cmd, submit_cmd, status_cmd, watch_cmd, list_cmd, new_plugin_cmd]

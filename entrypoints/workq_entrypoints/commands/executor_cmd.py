@@ -19,6 +19,12 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
         parser, "--threads", "executor.threads", help="threads per process (I/O-bound jobs)"
     )
     setting_flag(parser, "--dedup-store", "executor.dedup_store", help="dedup store name")
+    setting_flag(
+        parser,
+        "--port",
+        "executor.port",
+        help="/metrics, /healthz and /readyz port (default 3002; 0: any free port)",
+    )
     parser.set_defaults(handler=run, service=True)
 
 
@@ -29,6 +35,8 @@ def run(args: argparse.Namespace) -> int:
     stop = StopSignal()
     spawn_args = bootstrap_args(args)  # worker processes resolve the same layers
     runtime = runtime_from(args, boot=spawn_args)
-    handle = start_executor(runtime, spawn_args=spawn_args)
+    handle = start_executor(
+        runtime, spawn_args=spawn_args, http_port=runtime.settings.executor.port
+    )
     run_until_signalled(handle, stop)
     return 0

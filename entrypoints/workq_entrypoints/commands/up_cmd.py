@@ -45,6 +45,7 @@ def print_banner(stack: Stack, data_dir: object) -> None:
         f"  auth GraphiQL:  {stack.auth_url}\n"
         f"  jobs GraphiQL:  {stack.jobs_url}\n"
         f"  auth gRPC:      {stack.auth.http.host}:{stack.auth.grpc_port}\n"
+        f"  executor:       {stack.executor_metrics_url}\n"
         "Press Ctrl-C to stop.",
         flush=True,
     )

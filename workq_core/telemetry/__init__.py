@@ -1,0 +1,1 @@
+"""Operating Workq: Prometheus metrics, OpenTelemetry traces, health endpoints."""
