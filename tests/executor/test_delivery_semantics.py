@@ -161,19 +161,19 @@ def test_a_lifecycle_plugin_that_raises_does_not_disturb_items(make_pipeline, ca
 
 
 def test_a_lease_is_renewed_while_its_executor_lives_so_a_copy_never_runs(make_pipeline):
-    # Given an item running (holding, like a slow job) far longer than its 1 s lease
+    # Given an item running (holding, like a slow job) far longer than its 0.5 s lease
     plugin = CountingPlugin()
     plugin.job.release.clear()
-    pipeline = make_pipeline(extra_plugins=[("counting", plugin)], WORKQ_EXECUTOR_LEASE_S="1")
+    pipeline = make_pipeline(extra_plugins=[("counting", plugin)], WORKQ_EXECUTOR_LEASE_S="0.5")
     pipeline.start_relay()
     pipeline.start_executor()
     job_id = pipeline.submit("Counting", [{"n": 1, "hold": 30}])
     key = f"{job_id}:0"
     wait_for(lambda: plugin.job.runs.get(key) == 1)
 
-    # When a copy of its message arrives, and several leases' time passes
+    # When a copy of its message arrives, and four leases' time passes
     publish_again(pipeline, job_id, 0)
-    time.sleep(3.5)
+    time.sleep(2.0)
 
     # Then the copy never ran: the executor kept renewing the lease
     assert plugin.job.runs == {key: 1}

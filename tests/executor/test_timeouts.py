@@ -1,8 +1,9 @@
-"""Timeouts, heartbeats and cancellation through the real executor, broker and database.
+"""Heartbeats, lease renewal and cancellation through the real executor, broker and database.
 
-Job types that declare ``timeout_s`` run in worker processes: they are
-defined at module level here, since that is how they reach those processes
-(by pickle, importable by module path).
+A job type that declares ``timeout_s`` runs in worker processes, which it
+reaches by pickle: the job types here are defined at module level, importable
+by module path. How attempts end in a worker process is tested through the
+plugin test kit (tests/testing/test_timeouts.py).
 """
 
 from __future__ import annotations
@@ -16,51 +17,13 @@ from typing import Any
 import pytest
 
 from tests.executor.conftest import wait_for
-from workq_core import JobContext, PermanentFailure, RetryLater, RetryPolicy, hookimpl
+from workq_core import JobContext, hookimpl
 from workq_core.jobs.commands import cancel_job
-
-TIMEOUT_S = 0.5
-
-
-class NotPicklable(Exception):
-    """An exception that cannot cross a process boundary by pickle (it holds a lock)."""
-
-    def __init__(self, left: int, right: int) -> None:
-        super().__init__(f"{left} of {right}")
-        self.lock = threading.Lock()
 
 
 def note(data: dict[str, Any], ctx: JobContext, what: str) -> None:
     """Leave ``<attempt>.<what>`` holding this process's pid in the item's directory."""
     Path(data["dir"], f"{ctx.attempt}.{what}").write_text(str(os.getpid()))
-
-
-class Timed:
-    """Declares a timeout; each ``mode`` ends an attempt in a different way."""
-
-    name = "Timed"
-    description = "test: one way to end an attempt per mode"
-    input_schema = {"type": "object", "required": ["mode"]}
-    retry = RetryPolicy(max_attempts=2, base_delay_ms=10, max_delay_ms=10)
-    timeout_s = TIMEOUT_S
-
-    def run(self, data: dict[str, Any], ctx: JobContext) -> Any:
-        mode = data["mode"]
-        if "dir" in data:
-            note(data, ctx, "start")
-        if mode == "hang" or (mode == "hang-once" and ctx.attempt == 1):
-            time.sleep(60)
-        if mode == "exit-once" and ctx.attempt == 1:
-            os._exit(3)
-        if mode == "retry-later":
-            raise RetryLater(10, "upstream said later")
-        if mode == "permanent":
-            raise PermanentFailure("no such record")
-        if mode == "unpicklable":
-            raise NotPicklable(1, 2)
-        if mode == "nan":
-            return float("nan")
-        return {"pid": os.getpid(), "attempt": ctx.attempt}
 
 
 class Cancellable:
@@ -111,16 +74,8 @@ class Jobs:
 
     @hookimpl
     def workq_register_job_types(self, registry):
-        for job in (Timed(), Cancellable(), CancellableInProcess(), self.stalling):
+        for job in (Cancellable(), CancellableInProcess(), self.stalling):
             registry.add(job)
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 @pytest.fixture
@@ -143,56 +98,26 @@ def started(make_pipeline, jobs):
     jobs.stalling.unstick.set()
 
 
-def test_every_end_of_an_attempt_in_a_worker_process_is_recorded_as_in_a_thread(started, tmp_path):
-    # Given items of a job type with a timeout, each ending its attempts another way
-    modes = ["ok", "hang-once", "hang", "exit-once", "retry-later", "permanent"]
-    modes += ["unpicklable", "nan"]
-    dirs = {mode: tmp_path / mode for mode in modes}
-    for directory in dirs.values():
+def test_a_handler_that_sees_its_job_cancelled_stops_and_is_recorded_cancelled(started, tmp_path):
+    # Given items whose handlers work until their job is cancelled, in a thread and in a process
+    dirs = {name: tmp_path / name for name in ("Cancellable", "CancellableInProcess")}
+    jobs = {}
+    for job_type, directory in dirs.items():
         directory.mkdir()
-    data = [{"mode": mode, "dir": str(dirs[mode])} for mode in modes]
+        jobs[job_type] = started.submit(job_type, [{"dir": str(directory)}])
+    for directory in dirs.values():
+        wait_for(lambda d=directory: (d / "1.start").exists(), timeout_s=30)
 
-    # When they run
-    job_id = started.submit("Timed", data, max_attempts=2)
-    items = dict(zip(modes, started.wait_final(job_id, timeout_s=60), strict=True))
-
-    # Then each is recorded as a handler in a thread would be, the timeout as a failure
-    outcome = {m: (i["status"], i["attempts"], i["error_type"]) for m, i in items.items()}
-    assert outcome == {
-        "ok": ("completed", 1, None),
-        "hang-once": ("completed", 2, None),  # timed out once, retried once, not twice
-        "hang": ("dead", 2, "AttemptTimedOut"),
-        "exit-once": ("completed", 2, None),  # the lost process failed attempt 1 only
-        "retry-later": ("dead", 2, "RetryLater"),
-        "permanent": ("dead", 1, "PermanentFailure"),
-        "unpicklable": ("dead", 2, "NotPicklable"),
-        "nan": ("dead", 2, "ValueError"),
-    }
-    assert "timeout_s of 0.5 s" in items["hang"]["last_error"]
-    assert items["unpicklable"]["last_error"] == "NotPicklable: 1 of 2"
-    assert items["retry-later"]["last_error"] == "RetryLater: upstream said later"
-    # and the process that ran a timed-out attempt was killed, not left working on it
-    hung_pid = int((dirs["hang-once"] / "1.start").read_text())
-    assert hung_pid != os.getpid()
-    wait_for(lambda: not alive(hung_pid), timeout_s=5)
-
-
-@pytest.mark.parametrize("job_type", ["Cancellable", "CancellableInProcess"])
-def test_a_handler_that_sees_its_job_cancelled_stops_and_is_recorded_cancelled(
-    started, tmp_path, job_type
-):
-    # Given an item whose handler works until its job is cancelled
-    job_id = started.submit(job_type, [{"dir": str(tmp_path)}])
-    wait_for(lambda: (tmp_path / "1.start").exists(), timeout_s=30)
-
-    # When the job is cancelled
+    # When the jobs are cancelled
     with started.db.connection_context():
-        cancel_job(started.db, started.user_id, job_id)
+        for job_id in jobs.values():
+            cancel_job(started.db, started.user_id, job_id)
 
-    # Then the handler learns it, stops, and the item is cancelled, not completed
-    (item,) = started.wait_final(job_id, timeout_s=30)
-    assert (item["status"], item["attempts"], item["result"]) == ("cancelled", 1, None)
-    assert item["finished_at"] is not None and item["lease_expires_at"] is None
+    # Then each handler learns it, stops, and its item is cancelled, not completed
+    for job_id in jobs.values():
+        (item,) = started.wait_final(job_id, timeout_s=30)
+        assert (item["status"], item["attempts"], item["result"]) == ("cancelled", 1, None)
+        assert item["finished_at"] is not None and item["lease_expires_at"] is None
 
 
 def test_an_item_that_stops_heartbeating_runs_again_after_its_lease(started, jobs):
