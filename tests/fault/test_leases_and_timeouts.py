@@ -7,13 +7,13 @@ recovered through its lease, not through the idle-executor sweep.
 
 from __future__ import annotations
 
-import os
 import signal
 import time
 
 import pytest
 
 from tests.fault.harness import Stack, check, wait_until
+from tests.support.processes import alive
 
 pytestmark = pytest.mark.e2e
 
@@ -28,14 +28,6 @@ def starts(stack: Stack, job_id: str) -> dict[int, int]:
         "SELECT attempt, pid FROM fault_effects WHERE job_id = %s AND kind = 'start'", (job_id,)
     )
     return dict(found)
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def assert_history_ok(stack: Stack) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.processes import alive
 from workq_core import JobContext, PermanentFailure, PluginError, RetryLater, RetryPolicy, hookimpl
 
 TIMEOUT_S = 0.5
@@ -58,14 +59,6 @@ class TimedPlugin:
     @hookimpl
     def workq_register_job_types(self, registry):
         registry.add(Timed())
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def test_every_end_of_an_attempt_in_a_worker_process_is_recorded_as_in_a_thread(
