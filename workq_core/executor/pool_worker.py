@@ -1,9 +1,11 @@
 """Inside a worker process: run the attempts the executor sends, one at a time, and answer.
 
-The executor (``process_pool``) starts this process with the job types that
-declare ``timeout_s``, pickled, and kills it when an attempt passes its
-timeout. Messages on the pipe, executor to worker: ``("run", seq, job_type,
-data, context)``, ``("cancel", seq)``, ``("stop",)``; worker to executor:
+The executor (``process_pool``) starts ``python -m
+workq_core.executor.pool_worker FD``, sends ``("init", sys_path, job_types,
+log_level, log_format)`` (the job types that declare ``timeout_s``, pickled)
+on the socket ``FD``, and kills the process when an attempt passes its
+timeout. Then, executor to worker: ``("run", seq, job_type, data,
+context)``, ``("cancel", seq)``, ``("stop",)``; worker to executor:
 ``("ready",)``, ``("beat", seq)``, ``("done", seq, saw_cancel, result_json,
 error)``, where ``error`` is None or ``(kind, type_name, message, delay_ms)``.
 Exceptions travel as those fields, never pickled: the executor rebuilds
@@ -14,8 +16,10 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import queue
 import signal
+import sys
 import threading
 import time
 from collections.abc import Mapping
@@ -87,14 +91,20 @@ class Channel:
                 self.requests.put(message)
 
 
-def serve(
-    conn: Connection, job_types: Mapping[str, JobType], log_level: str, log_format: str
-) -> None:
-    """The worker process's main: answer ``run`` requests until ``stop``."""
+def main(fd: int) -> None:
+    """Take the executor's ``init``, then answer its ``run`` requests until ``stop``."""
     # Signals are the executor's to handle: it drains and then stops this process.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    conn = Connection(fd)
+    _, sys_path, job_types, log_level, log_format = conn.recv()
+    sys.path[:] = sys_path  # before unpickling: the job types' modules import from it
     configure_logging(log_level, log_format)
+    serve(conn, pickle.loads(job_types))  # noqa: S301 - sent by our own executor
+
+
+def serve(conn: Connection, job_types: Mapping[str, JobType]) -> None:
+    """Answer ``run`` requests until ``stop``, one at a time."""
     channel = Channel(conn)
     threading.Thread(target=channel.read_forever, name="workq-pool-reader", daemon=True).start()
     channel.send(("ready",))
@@ -131,3 +141,7 @@ def error_fields(exc: BaseException) -> ErrorFields:
     if isinstance(exc, InvalidPayload):
         return "invalid", name, message, None
     return "error", name, message, None
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]))

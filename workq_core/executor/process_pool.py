@@ -1,7 +1,7 @@
 """Attempts of job types that declare ``timeout_s``, run in worker processes that can be killed.
 
 A thread cannot be stopped from outside, so an attempt with a timeout runs
-in a spawned worker process (``pool_worker``) instead: the executor thread
+in a worker process (``pool_worker``) instead: the executor thread
 that claimed it sends the item over a pipe, relays the handler's heartbeats
 and the job's cancellation while it waits, and at the deadline kills the
 process, which is then replaced by a fresh one on the next attempt. Worker
@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
 import pickle
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Mapping
-from multiprocessing.process import BaseProcess
+from multiprocessing.connection import Connection
 from typing import Any
 
 from workq_core.errors import (
@@ -30,7 +32,7 @@ from workq_core.errors import (
     WorkerProcessLost,
     WorkqError,
 )
-from workq_core.executor.pool_worker import ErrorFields, serve
+from workq_core.executor.pool_worker import ErrorFields
 from workq_core.executor.running import RunningAttempt
 from workq_core.jobs.messages import idempotency_key
 from workq_core.types import JobType
@@ -64,21 +66,29 @@ def rebuild(fields: ErrorFields) -> BaseException:
 
 
 class WorkerProcess:
-    """One spawned worker process and its end of the pipe."""
+    """One worker process (``python -m workq_core.executor.pool_worker``) and its socket.
 
-    def __init__(
-        self, context: Any, job_types: Mapping[str, JobType], logs: tuple[str, str]
-    ) -> None:
-        self.conn, child_conn = context.Pipe()
-        self.process: BaseProcess = context.Process(
-            target=serve, args=(child_conn, dict(job_types), *logs), name="workq-pool", daemon=True
-        )
-        self.process.start()
-        child_conn.close()
+    A plain subprocess rather than a ``multiprocessing`` one: nothing of the
+    executor's ``__main__`` is imported again, and no resource-tracker
+    process outlives the executor. The job types follow as a pickle, after
+    this interpreter's ``sys.path``, so whatever the executor could import
+    the worker can too.
+    """
+
+    def __init__(self, job_types: bytes, logs: tuple[str, str]) -> None:
+        mine, theirs = socket.socketpair()
+        with theirs:
+            self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                [sys.executable, "-m", "workq_core.executor.pool_worker", str(theirs.fileno())],
+                pass_fds=[theirs.fileno()],
+                stdin=subprocess.DEVNULL,
+            )
+        self.conn = Connection(mine.detach())
         self.seq = 0
+        self.conn.send(("init", list(sys.path), job_types, *logs))
         if not self.conn.poll(START_TIMEOUT_S) or self._recv() != ("ready",):
             self.kill()
-            code = self.process.exitcode
+            code = self.process.returncode
             raise WorkerProcessLost(f"a worker process did not start (exit code {code})")
 
     def run(self, attempt: RunningAttempt, timeout_s: float) -> str | None:
@@ -113,23 +123,26 @@ class WorkerProcess:
 
     def _recv(self) -> tuple[Any, ...]:
         try:
-            return self.conn.recv()
+            message: tuple[Any, ...] = self.conn.recv()
         except (EOFError, OSError):
-            self.process.join(1)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(1)
             raise WorkerProcessLost(
-                f"the worker process exited (code {self.process.exitcode}) before answering"
+                f"the worker process exited (code {self.process.returncode}) before answering"
             ) from None
+        return message
 
     def stop(self) -> None:
         with contextlib.suppress(OSError):
             self.conn.send(("stop",))
-        self.process.join(STOP_WAIT_S)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(STOP_WAIT_S)
         self.kill()
 
     def kill(self) -> None:
-        if self.process.is_alive():
+        if self.process.poll() is None:
             self.process.kill()
-        self.process.join(STOP_WAIT_S)
+            self.process.wait(STOP_WAIT_S)
         self.conn.close()
 
 
@@ -144,9 +157,8 @@ class ProcessPool:
     def __init__(self, job_types: Mapping[str, JobType], log_level: str, log_format: str) -> None:
         for name, job in job_types.items():
             _check_picklable(name, job)
-        self.job_types = dict(job_types)
+        self.job_types = pickle.dumps(dict(job_types))
         self.logs = (log_level, log_format)
-        self._context = multiprocessing.get_context("spawn")
         self._idle: list[WorkerProcess] = []
         self._all: set[WorkerProcess] = set()
         self._lock = threading.Lock()
@@ -170,7 +182,7 @@ class ProcessPool:
         with self._lock:
             if self._idle:
                 return self._idle.pop()
-        worker = WorkerProcess(self._context, self.job_types, self.logs)
+        worker = WorkerProcess(self.job_types, self.logs)
         with self._lock:
             self._all.add(worker)
         return worker
