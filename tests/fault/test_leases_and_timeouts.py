@@ -69,7 +69,7 @@ def test_an_executor_frozen_or_killed_holding_a_heartbeating_item_loses_it_after
     assert_history_ok(stack)
 
 
-def test_a_hung_handler_is_timed_out_and_retried_once_and_its_process_stops(make_stack):
+def test_a_hung_handler_is_timed_out_and_retried_once_and_its_processes_stop(make_stack):
     stack = make_stack(executors=1, **NOT_THE_SWEEP)
     # Given an item of a job type with a timeout, whose handler hangs on its first attempt
     job = stack.submit(1, job_type=TIMED, hang_on_attempt=1)
@@ -94,7 +94,13 @@ def test_a_hung_handler_is_timed_out_and_retried_once_and_its_process_stops(make
 
     # Then the worker process stops too, and a new executor finishes the item
     wait_until(lambda: not alive(worker), 5, "the orphaned worker process gone")
-    stack.start_executor()
+    replacement = stack.start_executor()
     stack.drain(60)
     assert stack.counts() == {"completed": 2}
     assert_history_ok(stack)
+
+    # And SIGTERM drains that executor: it exits 0 and takes its worker processes with it
+    idle_worker = starts(stack, again.job_id)[2]
+    replacement.popen.terminate()
+    assert replacement.popen.wait(20) == 0, replacement.tail()
+    assert not alive(idle_worker)
