@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
+from pathlib import Path
 
 
 def alive(pid: int) -> bool:
-    """Whether a process with this id exists (a killed one is gone once it was reaped)."""
+    """Whether this process exists and has not exited (a zombie, not yet reaped, has)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
         return False
-    return True
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"

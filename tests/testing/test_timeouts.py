@@ -7,6 +7,7 @@ processes by pickle, so its class must be importable by module path.
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.executor.conftest import wait_for
 from tests.support.processes import alive
 from workq_core import JobContext, PermanentFailure, PluginError, RetryLater, RetryPolicy, hookimpl
 
@@ -96,6 +98,24 @@ def test_every_end_of_an_attempt_in_a_worker_process_is_recorded_as_in_a_thread(
     hung = [int((dirs[m] / "1.pid").read_text()) for m in ("hang-once", "hang")]
     assert os.getpid() not in hung
     assert not any(alive(pid) for pid in hung)
+
+
+def test_a_worker_process_killed_between_attempts_is_replaced_without_failing_one(
+    make_workq_harness, tmp_path
+):
+    # Given a worker process that ran an attempt and now waits for the next, then is killed
+    harness = make_workq_harness(
+        plugins={"timed": TimedPlugin()}, entry_points=False, settings={"executor.threads": 1}
+    )
+    harness.run("Timed", {"mode": "ok", "dir": str(tmp_path)})
+    first = int((tmp_path / "1.pid").read_text())
+    os.kill(first, signal.SIGKILL)
+    wait_for(lambda: not alive(first))
+
+    # When the next item runs, a fresh process runs it, on its first attempt
+    (item,) = harness.run("Timed", {"mode": "ok", "dir": str(tmp_path)}).items
+    assert (item.status, item.attempts) == ("completed", 1)
+    assert int((tmp_path / "1.pid").read_text()) != first
 
 
 def test_a_job_type_with_a_timeout_that_cannot_pickle_fails_at_start_naming_it(

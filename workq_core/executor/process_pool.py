@@ -65,6 +65,10 @@ def rebuild(fields: ErrorFields) -> BaseException:
     return _remote_types[name](message)
 
 
+# What a worker process answers: the result's JSON, or the handler's error as fields.
+Answer = tuple[str | None, ErrorFields | None]
+
+
 class WorkerProcess:
     """One worker process (``python -m workq_core.executor.pool_worker``) and its socket.
 
@@ -91,17 +95,21 @@ class WorkerProcess:
             code = self.process.returncode
             raise WorkerProcessLost(f"a worker process did not start (exit code {code})")
 
-    def run(self, attempt: RunningAttempt, timeout_s: float) -> str | None:
-        """Send the attempt and wait up to ``timeout_s``: the result's JSON, or raise."""
+    def run(self, attempt: RunningAttempt, timeout_s: float) -> Answer:
+        """Send the attempt, wait up to ``timeout_s``: the result's JSON or the handler's error.
+
+        Raises AttemptTimedOut or WorkerProcessLost, after which this process
+        is of no further use.
+        """
         self.seq += 1
         c = attempt.claim
         context = (c.job_id, c.index, c.attempt, idempotency_key(c.job_id, c.index))
-        self.conn.send(("run", self.seq, c.job_type, c.data, context))
+        self._send(("run", self.seq, c.job_type, c.data, context))
         deadline = time.monotonic() + timeout_s
         cancel_sent = False
         while True:
             if attempt.cancel_requested and not cancel_sent:
-                self.conn.send(("cancel", self.seq))
+                self._send(("cancel", self.seq))
                 cancel_sent = True
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -117,9 +125,13 @@ class WorkerProcess:
             elif message[0] == "done" and message[1] == self.seq:
                 _, _, saw_cancel, result, error = message
                 attempt.saw_cancel = attempt.saw_cancel or saw_cancel
-                if error is not None:
-                    raise rebuild(error)
-                return result
+                return result, error
+
+    def _send(self, message: tuple[Any, ...]) -> None:
+        try:
+            self.conn.send(message)
+        except OSError:
+            raise WorkerProcessLost("the worker process is gone (its socket closed)") from None
 
     def _recv(self) -> tuple[Any, ...]:
         try:
@@ -168,20 +180,25 @@ class ProcessPool:
         """Run ``attempt`` in a worker process; its result's JSON, or the handler's exception."""
         worker = self._acquire()
         try:
-            result = worker.run(attempt, timeout_s)
-        except (AttemptTimedOut, WorkerProcessLost):
-            self._discard(worker)
-            raise
+            result, error = worker.run(attempt, timeout_s)
         except BaseException:
-            self._release(worker)  # the handler raised: the process is fine
+            self._discard(worker)  # timed out, lost, or interrupted mid-attempt
             raise
         self._release(worker)
+        if error is not None:
+            raise rebuild(error)
         return result
 
     def _acquire(self) -> WorkerProcess:
-        with self._lock:
-            if self._idle:
-                return self._idle.pop()
+        """An idle worker process that is still alive, else a new one."""
+        while True:
+            with self._lock:
+                worker = self._idle.pop() if self._idle else None
+            if worker is None:
+                break
+            if worker.process.poll() is None:
+                return worker
+            self._discard(worker)  # it died between attempts (killed from outside)
         worker = WorkerProcess(self.job_types, self.logs)
         with self._lock:
             self._all.add(worker)
