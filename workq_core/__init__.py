@@ -2,6 +2,7 @@
 
 from workq_core.config import Settings, setting
 from workq_core.errors import (
+    AttemptTimedOut,
     AuthError,
     ConfigError,
     DuplicateName,
@@ -38,6 +39,7 @@ from workq_core.types import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "AttemptTimedOut",
     "AuthBackend",
     "AuthError",
     "ComponentContext",

@@ -82,3 +82,15 @@ class PermanentFailure(WorkqError):
     schema cannot express as invalid); what remains of its attempts is not
     used, as for an item that fails validation.
     """
+
+
+class AttemptTimedOut(WorkqError):
+    """An attempt ran past its job type's ``timeout_s``; its worker process was killed.
+
+    Recorded as the attempt's error and retried per the job type's retry
+    policy, like any other failure (docs/timeouts.md).
+    """
+
+
+class WorkerProcessLost(WorkqError):
+    """The worker process running an attempt exited before it answered; the attempt failed."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -114,7 +115,11 @@ class JobTypeRegistry(BaseRegistry[JobType]):
 
 
 def check_job_type(plugin: str, job: Any) -> None:
-    """Every attribute of the JobType protocol present and usable, else PluginError."""
+    """Every attribute of the JobType protocol present and usable, else PluginError.
+
+    ``timeout_s`` is optional (absent means None); when set it must be a
+    positive, finite number of seconds.
+    """
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import SchemaError
 
@@ -128,9 +133,25 @@ def check_job_type(plugin: str, job: Any) -> None:
         raise PluginError(
             f"plugin {plugin!r}: {label} has retry {job.retry!r}; expected a RetryPolicy or None"
         )
+    timeout = getattr(job, "timeout_s", None)
+    if timeout is not None and (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or not 0 < timeout < math.inf
+    ):
+        raise PluginError(
+            f"plugin {plugin!r}: {label} has timeout_s {timeout!r}; "
+            "expected a positive number of seconds or None"
+        )
     try:
         Draft202012Validator.check_schema(job.input_schema)
     except SchemaError as exc:
         raise PluginError(
             f"plugin {plugin!r}: {label} has an invalid input schema: {exc.message}"
         ) from None
+
+
+def timeout_of(job: JobType) -> float | None:
+    """The job type's ``timeout_s`` (checked at registration), or None when it declares none."""
+    timeout = getattr(job, "timeout_s", None)
+    return None if timeout is None else float(timeout)

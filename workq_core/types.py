@@ -33,6 +33,32 @@ class RetryPolicy:
             raise ValueError("need 0 <= base_delay_ms <= max_delay_ms")
 
 
+class AttemptControl(Protocol):
+    """The executor's side of one running attempt: heartbeats in, cancellation out.
+
+    ``heartbeat()`` records that the handler is making progress; ``cancelled``
+    is true once the attempt's job was cancelled (the executor learns it on
+    its lease renewals), and reading it true marks the attempt as stopped by
+    cancellation. See docs/timeouts.md.
+    """
+
+    def heartbeat(self) -> None: ...
+
+    @property
+    def cancelled(self) -> bool: ...
+
+
+class DetachedControl:
+    """A context's control outside an executor (tests): beats go nowhere, never cancelled."""
+
+    def heartbeat(self) -> None:
+        return None
+
+    @property
+    def cancelled(self) -> bool:
+        return False
+
+
 @dataclass(frozen=True)
 class JobContext:
     """What a handler knows about the item it runs."""
@@ -42,6 +68,27 @@ class JobContext:
     attempt: int
     idempotency_key: str
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("workq.job"))
+    control: AttemptControl = field(default_factory=DetachedControl, repr=False, compare=False)
+
+    def heartbeat(self) -> None:
+        """Prove this attempt is making progress.
+
+        After the first call the executor keeps the item's lease only while
+        calls keep coming within ``executor.lease_s``: a handler that stops
+        calling is taken to be stuck, and the item is run again elsewhere
+        once its lease runs out. A handler that never calls it keeps its
+        lease for as long as its executor process lives.
+        """
+        self.control.heartbeat()
+
+    @property
+    def cancelled(self) -> bool:
+        """True once this item's job was cancelled; a handler may check it and stop.
+
+        An attempt that ends (returns or raises) after its handler saw this
+        true is recorded ``cancelled``, not completed or failed.
+        """
+        return self.control.cancelled
 
 
 @runtime_checkable
@@ -49,7 +96,10 @@ class JobType(Protocol):
     """A kind of job: its name, input schema, retry policy and handler.
 
     ``name`` is also the topic its items travel on. ``retry`` is a
-    :class:`RetryPolicy`, or None for the executor's configured one. What
+    :class:`RetryPolicy`, or None for the executor's configured one. An
+    optional ``timeout_s`` (a positive number; absent or None: no limit)
+    bounds each attempt: such job types run in worker processes that the
+    executor kills at the timeout (docs/timeouts.md). What
     ``run`` may return and raise, and what is recorded for each, is the
     handler contract in docs/plugins.md.
     """

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from bench.workload import KINDS, run_job
 from workq_core import JobContext, Registry, hookimpl
 
 NAME = "Bench"
+# Set to a number of seconds to measure a job type that declares timeout_s
+# (its attempts then run in the executor's worker processes).
+TIMEOUT_ENV = "BENCH_TIMEOUT_S"
 
 
 class BenchJob:
@@ -22,6 +26,7 @@ class BenchJob:
         "additionalProperties": False,
     }
     retry = None
+    timeout_s = float(os.environ[TIMEOUT_ENV]) if os.environ.get(TIMEOUT_ENV) else None
 
     def run(self, data: dict[str, Any], ctx: JobContext) -> dict[str, str]:
         return {"value": run_job(data["kind"], data["id"])}

@@ -12,6 +12,7 @@ from workq_core import (
     Registry,
     UnknownName,
 )
+from workq_core.registry import timeout_of
 
 
 def test_records_the_providing_plugin():
@@ -94,3 +95,24 @@ def test_a_job_type_with_a_bad_retry_or_a_bad_name_is_refused_naming_the_plugin(
         registry.providing("p").add(job)
     with pytest.raises(PluginError, match="plugin 'p' registered an invalid job type name"):
         registry.providing("p").add(Job("has space"))
+
+
+@pytest.mark.parametrize("timeout", [0, -1, "30", True, float("nan"), float("inf")])
+def test_a_job_type_with_a_bad_timeout_is_refused_naming_it_and_the_plugin(timeout):
+    job = Job("Report")
+    job.timeout_s = timeout
+    with pytest.raises(
+        PluginError,
+        match=r"plugin 'p': job type 'Report' has timeout_s .*; expected a positive number",
+    ):
+        JobTypeRegistry().providing("p").add(job)
+
+
+@pytest.mark.parametrize(("timeout", "seen"), [(None, None), (0.25, 0.25), (30, 30.0)])
+def test_a_timeout_is_optional_and_read_as_seconds(timeout, seen):
+    job = Job("Report")
+    if timeout is not None:
+        job.timeout_s = timeout
+    registry = JobTypeRegistry()
+    registry.providing("p").add(job)
+    assert timeout_of(registry.get("Report")) == seen

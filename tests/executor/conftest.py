@@ -14,6 +14,7 @@ from workq_core.db.sql import rows, run
 from workq_core.executor.runner import ExecutorHandle, start_executor
 from workq_core.jobs.relay import OutboxRelay
 from workq_core.jobs.submission import submit_job
+from workq_core.jobs.sweeper import lease_ms
 from workq_core.runtime import Runtime, bootstrap
 
 
@@ -62,7 +63,9 @@ class Pipeline:
         return job_id
 
     def start_relay(self) -> OutboxRelay:
-        relay = OutboxRelay(self.db, self.transport, poll_s=0.05, stall_ms=2000).start()
+        lease = lease_ms(self.runtime.settings)
+        relay = OutboxRelay(self.db, self.transport, poll_s=0.05, stall_ms=2000, lease_ms=lease)
+        relay.start()
         self.relays.append(relay)
         return relay
 

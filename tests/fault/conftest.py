@@ -84,9 +84,10 @@ def fault_python(tmp_path_factory) -> str:
 def make_stack(fault_python, tmp_path, pg_server) -> Iterator:
     stacks: list[Stack] = []
 
-    def make(executors: int = 3, pg: PgServer | None = None) -> Stack:
+    def make(executors: int = 3, pg: PgServer | None = None, **env: str) -> Stack:
+        """A started stack; ``env`` is added to the environment of each of its processes."""
         root = tmp_path / f"stack{len(stacks)}"
-        stack = Stack(python=fault_python, root=root, pg=pg or pg_server)
+        stack = Stack(python=fault_python, root=root, pg=pg or pg_server, overrides=env)
         stacks.append(stack)
         return stack.start(executors)
 

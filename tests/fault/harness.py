@@ -102,6 +102,7 @@ class Stack:
     submissions: list[Submission] = field(default_factory=list)
     ports: dict[str, int] = field(default_factory=dict)
     token: str = ""
+    overrides: dict[str, str] = field(default_factory=dict)  # environment of every process
     _logs: int = 0
 
     # ---- lifecycle -------------------------------------------------------
@@ -143,6 +144,7 @@ class Stack:
             WORKQ_AUTH_BCRYPT_COST="4",
             WORKQ_JOBS_AUTH_CACHE_S=str(AUTH_CACHE_S),
         )
+        base.update(self.overrides)
         base.update(extra)
         return base
 
@@ -267,19 +269,24 @@ class Stack:
         sleep_ms: int = 0,
         idempotency_key: str | None = None,
         retry: bool = False,
+        job_type: str = JOB_TYPE,
+        **fields: Any,
     ) -> Submission:
-        """``executeJob`` over HTTP; what it accepted joins the history (a retry only once)."""
+        """``executeJob`` over HTTP; what it accepted joins the history (a retry only once).
+
+        ``fields`` go into every item (``beat=True``, ``hang_on_attempt=1``).
+        """
         poison = frozenset(range(3, size, poison_every)) if poison_every else frozenset()
         items = []
         for n in range(size):
-            item: dict[str, Any] = {"key": str(n)}
+            item: dict[str, Any] = {"key": str(n), **fields}
             if n in poison:
                 item["poison"] = True
             if sleep_ms:
                 item["sleep_ms"] = sleep_ms
             items.append(item)
         with workq.Client(self.jobs_url, token=self.token, timeout_s=60) as client:
-            job = client.submit(JOB_TYPE, items, idempotency_key)
+            job = client.submit(job_type, items, idempotency_key)
         assert job.size == size, job
         submission = Submission(job.id, size, poison)
         known = [s for s in self.submissions if s.job_id == submission.job_id]
@@ -405,7 +412,7 @@ def _check_item(
     status, attempts, max_attempts = item
     report.max_attempts_seen = max(report.max_attempts_seen, attempts)
     runs = effects.get((sub.job_id, idx), [])
-    per_attempt = Counter(attempt for attempt, _pid, _kind in runs)
+    per_attempt = Counter(attempt for attempt, _pid, kind in runs if kind != "start")
     if any(n > 1 for n in per_attempt.values()):
         report.duplicated.append(f"{key} ran twice in one attempt {dict(per_attempt)}")
     if idx in sub.poison:

@@ -113,8 +113,10 @@ class ExecutorSettings:
     dedup_ttl_s: int = setting(86_400, "how long a completed item's key is remembered", min=1)
     shutdown_grace_s: float = setting(30.0, "how long SIGTERM waits for in-flight items", min=0)
     lease_s: float = setting(
-        60.0,
-        "how long a started item belongs to its executor before another may take it over",
+        15.0,
+        "how long a started item belongs to its executor without a renewal (renewed while the"
+        " executor lives, see docs/timeouts.md); an item whose executor stopped runs elsewhere"
+        " after about this long",
         min=0.1,
     )
     relay: bool = setting(True, "run the outbox relay (retries, re-runs) inside the executor")

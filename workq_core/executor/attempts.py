@@ -21,7 +21,7 @@ from workq_core.db.sql import (
 )
 from workq_core.jobs.messages import ItemRef
 from workq_core.jobs.outbox import OutboxEntry, enqueue
-from workq_core.jobs.states import CANCELLED, COMPLETED, DEAD, FINAL, RETRYING, RUNNING, WAITING
+from workq_core.jobs.states import CANCELLED, COMPLETED, DEAD, FINAL, RETRYING, RUNNING
 
 MAX_ERROR_TEXT = 4000
 _START_SQL = (
@@ -40,6 +40,13 @@ _CLAIM_SQL = (
     " FROM items i JOIN jobs j ON j.id = i.job_id"
     " WHERE i.id IN ({marks})"
 )
+# Rows a concurrent commit holds are skipped, not waited for: they are being
+# finished, and waiting could deadlock against that commit's row locks.
+_RENEW_SQL = (
+    "UPDATE items SET lease_expires_at = ? WHERE id IN (SELECT id FROM items"
+    " WHERE status = 'running' AND (id, attempts) IN (VALUES {pairs}){lock})"
+)
+_CANCELLED_SQL = "SELECT id FROM jobs WHERE cancelled_at IS NOT NULL AND id IN ({marks})"
 
 
 class Verdict(enum.Enum):
@@ -101,8 +108,8 @@ def _claim_one(
     if item is None or item["job_id"] != ref.job_id:
         return Claim(Verdict.MISSING)
     verdict = _verdict(item, ref, now)
-    if verdict is Verdict.SETTLED and item["cancelled_at"] and item["status"] in WAITING:
-        _set(db, item["id"], status=CANCELLED, finished_at=now)
+    if verdict is Verdict.SETTLED and item["cancelled_at"] and item["status"] not in FINAL:
+        _set(db, item["id"], status=CANCELLED, finished_at=now, lease_expires_at=None)
     elif verdict is Verdict.DEAD_LETTER and item["status"] != DEAD:
         item["error_type"] = item["error_type"] or "AttemptsExhausted"
         item["last_error"] = item["last_error"] or "attempts used up by executors that stopped"
@@ -131,11 +138,12 @@ def _verdict(item: dict[str, Any], ref: ItemRef, now: int) -> Verdict:
         if status == DEAD and item["dead_lettered_at"] is None:
             return Verdict.DEAD_LETTER
         return Verdict.SETTLED
-    if item["cancelled_at"] and status in WAITING:
-        return Verdict.SETTLED
+    leased = status == RUNNING and (item["lease_expires_at"] or 0) > now
+    if item["cancelled_at"] and not leased:
+        return Verdict.SETTLED  # waiting, or abandoned by a stopped executor: not run again
     if ref.attempt < item["attempts"] and status != RUNNING:
         return Verdict.SETTLED  # a stale copy of an attempt that already ended
-    if status == RUNNING and (item["lease_expires_at"] or 0) > now:
+    if leased:
         return Verdict.BUSY
     if item["attempts"] >= item["max_attempts"]:
         return Verdict.DEAD_LETTER
@@ -168,9 +176,12 @@ class Outcome:
     retry_in_ms: int | None = None  # with an error: None means dead (no retry)
     duration_ms: float | None = None
     trace_context: str | None = None  # a retry's outbox context (telemetry.tracing)
+    cancelled: bool = False  # the handler saw its job cancelled, then ended
 
     @property
     def kind(self) -> str:
+        if self.cancelled:
+            return CANCELLED
         if self.error is None:
             return COMPLETED
         return DEAD if self.retry_in_ms is None else RETRYING
@@ -204,7 +215,7 @@ def record(db: peewee.Database, outcomes: Sequence[Outcome]) -> list[bool]:
 def _outcome_row(outcome: Outcome, now: int) -> tuple[Any, ...]:
     kind = outcome.kind
     error_type = text = None
-    if outcome.error is not None:
+    if outcome.error is not None and kind != CANCELLED:
         error_type = type(outcome.error).__name__
         text = f"{error_type}: {outcome.error}"[:MAX_ERROR_TEXT]
     result = outcome.result_json if kind == COMPLETED else None
@@ -217,6 +228,27 @@ def _retry_entry(outcome: Outcome, now: int) -> OutboxEntry:
     c = outcome.claim
     due = now + (outcome.retry_in_ms or 0)
     return OutboxEntry(c.job_id, c.job_type, due, c.item_id, outcome.trace_context)
+
+
+def renew(db: peewee.Database, held: Sequence[Claim], lease_ms: int) -> None:
+    """Extend the leases of these attempts, each only while it still owns its item."""
+    if not held:
+        return
+    pairs = ", ".join(["(?, ?)"] * len(held))
+    sql = _RENEW_SQL.format(pairs=pairs, lock=for_update(db, skip_locked=True))
+    params: list[Any] = [now_ms() + lease_ms]
+    for c in held:
+        params += [c.item_id, c.attempt]
+    with write_transaction(db):
+        run(db, sql, params)
+
+
+def cancelled_jobs(db: peewee.Database, job_ids: Sequence[str]) -> set[str]:
+    """Which of these jobs were cancelled."""
+    if not job_ids:
+        return set()
+    found = rows(db, _CANCELLED_SQL.format(marks=placeholders(len(job_ids))), job_ids)
+    return {str(row["id"]) for row in found}
 
 
 def release(db: peewee.Database, c: Claim) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -20,12 +19,14 @@ from workq_core.events import ItemEvent
 from workq_core.executor import attempts
 from workq_core.executor.attempt_spans import AttemptSpans
 from workq_core.executor.attempts import Claim, Outcome, Verdict
+from workq_core.executor.process_pool import ProcessPool
+from workq_core.executor.running import RunningAttempt, RunningAttempts
 from workq_core.faults import AFTER_COMMIT_BEFORE_ACK, fault_point
 from workq_core.jobs.messages import BadMessage, ItemRef, decode, idempotency_key
-from workq_core.jobs.states import COMPLETED, RETRYING
+from workq_core.jobs.states import CANCELLED, COMPLETED, DEAD
 from workq_core.lifecycle import emit
 from workq_core.pluginmanager import WorkqPluginManager
-from workq_core.registry import JobTypeRegistry
+from workq_core.registry import JobTypeRegistry, timeout_of
 from workq_core.retry import backoff_ms, policy_for
 from workq_core.types import DedupStore, Delivery, JobContext, JobType, Receiver, Transport
 from workq_core.validation import validate_items
@@ -44,6 +45,8 @@ class ItemHandler:
     the messages acknowledged and completed keys marked in the dedup store,
     so a redelivery is acknowledged without running again. Batching divides
     the database round trips by the batch size and changes none of that.
+    Attempts of job types that declare ``timeout_s`` run in ``pool``'s
+    worker processes; the rest in the calling thread.
     """
 
     db: peewee.Database
@@ -53,8 +56,8 @@ class ItemHandler:
     pm: WorkqPluginManager
     settings: Settings
     lease_ms: int = 60_000
-    in_flight: dict[int, list[Claim]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    pool: ProcessPool | None = None
+    running: RunningAttempts = field(default_factory=RunningAttempts)
 
     def handle(self, receiver: Receiver, deliveries: Sequence[Delivery]) -> None:
         """Settle every delivery: ack, nack, or dead-letter, each exactly once."""
@@ -113,7 +116,7 @@ class ItemHandler:
         owned = attempts.record(self.db, outcomes)
         fault_point(AFTER_COMMIT_BEFORE_ACK)
         for (claim, delivery), outcome, mine in zip(runs, outcomes, owned, strict=True):
-            if mine and outcome.kind not in (COMPLETED, RETRYING):
+            if mine and outcome.kind == DEAD:
                 dead.append((replace(claim, **_error_fields(outcome.error)), delivery))
                 continue
             if mine and outcome.kind == COMPLETED:
@@ -137,37 +140,37 @@ class ItemHandler:
         receiver.ack(delivery)
 
     def _run_all(self, claims: list[Claim], spans: AttemptSpans) -> list[Outcome]:
-        with self._lock:
-            self.in_flight[threading.get_ident()] = claims
+        held = [RunningAttempt(claim) for claim in claims]
+        self.running.hold(held)  # from now on the lease renewer keeps their leases
         try:
-            return [self._attempt(claim, spans) for claim in claims]
+            return [self._attempt(attempt, spans) for attempt in held]
         finally:
-            with self._lock:
-                self.in_flight.pop(threading.get_ident(), None)
+            self.running.drop()
 
-    def _attempt(self, claim: Claim, spans: AttemptSpans) -> Outcome:
+    def _attempt(self, attempt: RunningAttempt, spans: AttemptSpans) -> Outcome:
         """Run one item's handler in its span; any exception is the outcome, never ours."""
+        claim = attempt.claim
         spans.start(claim)
         with spans.active(claim.item_id):
             waited = replace(_event(claim), waited_ms=float(now_ms() - claim.due_at))
             emit(self.pm, "workq_item_started", waited)
             started = time.perf_counter()
-            outcome = self._run_handler(claim)
+            outcome = self._outcome(attempt)
             outcome = replace(outcome, duration_ms=(time.perf_counter() - started) * 1000)
         if outcome.error is not None:
             spans.failed(claim, outcome.error)
             if outcome.retry_in_ms is not None:
                 outcome = replace(outcome, trace_context=spans.retry_context(claim))
+        if attempt.saw_cancel:  # the handler stopped because its job was cancelled
+            outcome = replace(outcome, cancelled=True)
         return outcome
 
-    def _run_handler(self, claim: Claim) -> Outcome:
+    def _outcome(self, attempt: RunningAttempt) -> Outcome:
+        claim = attempt.claim
         job_type = self.job_types.get(claim.job_type)
         try:
             validate_items(job_type, [claim.data])
-            ctx = JobContext(claim.job_id, claim.index, claim.attempt, _key(claim))
-            # Encoded here, so an unserialisable result fails this attempt
-            # alone rather than the batch's commit.
-            result = json.dumps(job_type.run(claim.data, ctx), allow_nan=False)
+            result = self._run_handler(job_type, attempt)
         except (InvalidPayload, PermanentFailure) as exc:
             return Outcome(claim, error=exc)  # no retry can help: dead at once
         except RetryLater as exc:
@@ -175,6 +178,19 @@ class ItemHandler:
         except Exception as exc:
             return Outcome(claim, error=exc, retry_in_ms=self._retry_delay(job_type, claim))
         return Outcome(claim, result_json=result)
+
+    def _run_handler(self, job_type: JobType, attempt: RunningAttempt) -> str | None:
+        """The handler's result as JSON, from this thread or, with a timeout, a worker process.
+
+        Encoded here, so an unserialisable result fails this attempt alone
+        rather than the batch's commit.
+        """
+        timeout_s = timeout_of(job_type)
+        if timeout_s is not None and self.pool is not None:
+            return self.pool.run(attempt, timeout_s)
+        c = attempt.claim
+        ctx = JobContext(c.job_id, c.index, c.attempt, _key(c), control=attempt)
+        return json.dumps(job_type.run(c.data, ctx), allow_nan=False)
 
     def _retry_delay(
         self, job_type: JobType, claim: Claim, asked: RetryLater | None = None
@@ -188,7 +204,16 @@ class ItemHandler:
 
     def _emit_outcome(self, outcome: Outcome) -> None:
         event = _event(outcome.claim)
-        if outcome.kind == COMPLETED:
+        if outcome.kind == CANCELLED:
+            logger.info(
+                "item stopped by its handler: its job was cancelled",
+                extra={
+                    "job_id": event.job_id,
+                    "job_type": event.job_type,
+                    "attempt": event.attempt,
+                },
+            )
+        elif outcome.kind == COMPLETED:
             emit(self.pm, "workq_item_succeeded", replace(event, duration_ms=outcome.duration_ms))
         else:
             asked = isinstance(outcome.error, RetryLater)
@@ -244,11 +269,10 @@ class ItemHandler:
 
     def release_in_flight(self) -> int:
         """Hand back items still running when shutdown's grace ran out."""
-        with self._lock:
-            stuck = [claim for claims in self.in_flight.values() for claim in claims]
-        for claim in stuck:
+        stuck = self.running.snapshot()
+        for attempt in stuck:
             with self.db.connection_context():
-                attempts.release(self.db, claim)
+                attempts.release(self.db, attempt.claim)
         return len(stuck)
 
 

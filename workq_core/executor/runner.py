@@ -12,10 +12,13 @@ from typing import Any
 from workq_core.db import connect, migrate
 from workq_core.executor.handler import ItemHandler
 from workq_core.executor.heartbeat import Heartbeat
+from workq_core.executor.lease_renewal import LeaseRenewer
+from workq_core.executor.process_pool import ProcessPool
 from workq_core.executor.worker import Worker
 from workq_core.jobs.relay import OutboxRelay
-from workq_core.jobs.sweeper import stall_ms
+from workq_core.jobs.sweeper import lease_ms, stall_ms
 from workq_core.logs import configure_logging
+from workq_core.registry import JobTypeRegistry, timeout_of
 from workq_core.runtime import Runtime, bootstrap
 from workq_core.shutdown import StopSignal
 from workq_core.telemetry import multiprocess
@@ -84,7 +87,10 @@ def start_executor(
         handle.http = _start_http(handle, db, settings, http_port)
     if settings.executor.relay:
         handle.relay = OutboxRelay(
-            db, handle.worker.handler.transport, stall_ms=stall_ms(settings)
+            db,
+            handle.worker.handler.transport,
+            stall_ms=stall_ms(settings),
+            lease_ms=lease_ms(settings),
         ).start()
     if spawn_args is not None:
         context = multiprocessing.get_context("spawn")
@@ -128,6 +134,7 @@ def _start_worker(runtime: Runtime, db: Any) -> ExecutorHandle:
     transport.declare(names)
     receiver = transport.subscribe(names)
     dedup = runtime.dedup_store(database=db)
+    pool = _process_pool(runtime)
     handler = ItemHandler(
         db=db,
         transport=transport,
@@ -135,19 +142,33 @@ def _start_worker(runtime: Runtime, db: Any) -> ExecutorHandle:
         job_types=job_types,
         pm=runtime.pm,
         settings=settings,
-        lease_ms=int(settings.executor.lease_s * 1000),
+        lease_ms=lease_ms(settings),
+        pool=pool,
     )
     worker = Worker(
         receiver, handler, settings.executor.threads, settings.executor.batch_size
     ).start()
     heartbeat = Heartbeat(db, names, lambda: worker.ran_dry_ms).start()
+    renewer = LeaseRenewer(db, handler.running, settings.executor.lease_s).start()
+    closers = [renewer.stop, *([pool.close] if pool else [])]  # after the worker drained
     return ExecutorHandle(
         worker=worker,
         relay=None,
         heartbeat=heartbeat,
-        closers=[transport.close, dedup.close, db.close],  # the transport closes its receivers
+        # the transport closes its receivers
+        closers=[*closers, transport.close, dedup.close, db.close],
         grace_s=settings.executor.shutdown_grace_s,
     )
+
+
+def _process_pool(runtime: Runtime) -> ProcessPool | None:
+    """Worker processes for the job types that declare ``timeout_s``; None if none does."""
+    job_types: JobTypeRegistry = runtime.catalog.job_types
+    timed = {e.name: e.value for e in job_types.entries() if timeout_of(e.value) is not None}
+    if not timed:
+        return None
+    core = runtime.settings.core
+    return ProcessPool(timed, core.log_level, core.log_format)
 
 
 def child_main(spawn_args: dict[str, Any]) -> None:

@@ -30,7 +30,9 @@ def cancel_job(db: peewee.Database, user_id: int, job_id: str) -> int:
 
     Queued and retrying items become cancelled in the transaction that sets
     ``cancelled_at``; running items finish their attempt (the executor checks
-    ``cancelled_at`` before starting one). Cancelling twice changes nothing.
+    ``cancelled_at`` before starting one), unless their handler sees
+    ``ctx.cancelled`` and stops, which records them cancelled too.
+    Cancelling twice changes nothing.
     """
     with write_transaction(db):
         _owned(db, user_id, job_id)

@@ -17,7 +17,7 @@ from workq_core.errors import WorkqError
 from workq_core.faults import AFTER_CLAIM_BEFORE_PUBLISH, fault_point
 from workq_core.jobs.messages import encode
 from workq_core.jobs.states import QUEUED, RETRYING, RUNNING
-from workq_core.jobs.sweeper import sweep
+from workq_core.jobs.sweeper import recover_expired_leases, sweep
 from workq_core.telemetry.tracing import message_properties
 from workq_core.types import OutgoingMessage, Transport
 
@@ -63,11 +63,13 @@ class OutboxRelay:
         *,
         poll_s: float = POLL_S,
         stall_ms: int | None = None,
+        lease_ms: int | None = None,
     ) -> None:
         self.db = db
         self.transport = transport
         self.poll_s = poll_s
         self.stall_ms = stall_ms
+        self.lease_ms = lease_ms  # with it, items whose lease ran out are re-published too
         self.relay_id = uuid.uuid4().hex
         self._next_sweep = 0.0
         self._wake = threading.Event()
@@ -109,9 +111,12 @@ class OutboxRelay:
     def _sweep_when_due(self) -> None:
         if self.stall_ms is None or time.monotonic() < self._next_sweep:
             return
-        self._next_sweep = time.monotonic() + max(1.0, self.stall_ms / 3000)
+        period_ms = min(self.stall_ms, self.lease_ms or self.stall_ms)
+        self._next_sweep = time.monotonic() + max(1.0, period_ms / 3000)
         with database_errors(), self.db.connection_context():
             sweep(self.db, self.stall_ms, HEARTBEAT_TTL_MS)
+            if self.lease_ms is not None:
+                recover_expired_leases(self.db, self.lease_ms)
 
     def run_once(self) -> int:
         """Publish one batch of due rows; returns how many messages went out."""

@@ -12,6 +12,11 @@ that ran dry keeps it from duplicating a backlog that is merely long (busy
 executors never run dry) or one whose executors are down; a trickle of other
 work (retries coming due) no longer hides lost messages, as "every executor
 idle" did. A duplicate that does slip through is harmless: the claim decides.
+
+Separately, :func:`recover_expired_leases` re-publishes running items whose
+lease ran out, whatever other executors are doing: leases are renewed while
+their executor lives, so an expired one means its executor died, froze, or
+its handler stopped heartbeating, and the item should run elsewhere now.
 """
 
 from __future__ import annotations
@@ -42,11 +47,24 @@ _STUCK_SQL = (
     " LIMIT 1000"
 )
 _TOUCH_SQL = "UPDATE items SET updated_at = ? WHERE id = ?"
+# updated_at is the claim's (renewals leave it) or the last re-publish's, so
+# an item is re-published at most once per lease while nobody claims it.
+_EXPIRED_SQL = (
+    "SELECT i.id, i.job_id, j.type FROM items i JOIN jobs j ON j.id = i.job_id"
+    " WHERE i.status = ? AND i.lease_expires_at < ? AND i.updated_at < ?"
+    " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.item_id = i.id)"
+    " LIMIT 1000"
+)
 
 
 def stall_ms(settings: Settings) -> int:
     """How long idle executors beside waiting items mean lost messages."""
     return int(settings.executor.redeliver_after_s * 1000)
+
+
+def lease_ms(settings: Settings) -> int:
+    """How long a started item's lease lasts without renewal."""
+    return int(settings.executor.lease_s * 1000)
 
 
 def dry_job_types(db: peewee.Database, now: int, stall_ms: int, heartbeat_ttl_ms: int) -> set[str]:
@@ -76,3 +94,19 @@ def sweep(db: peewee.Database, stall_ms: int, heartbeat_ttl_ms: int) -> int:
             "re-publishing items the broker stopped delivering", extra={"count": len(stuck)}
         )
     return len(stuck)
+
+
+def recover_expired_leases(db: peewee.Database, lease_ms: int) -> int:
+    """Queue running items whose lease ran out for re-publishing; returns how many."""
+    now = now_ms()
+    with write_transaction(db):
+        lock = " FOR UPDATE OF i SKIP LOCKED" if is_postgres(db) else ""
+        expired = rows(db, _EXPIRED_SQL + lock, (RUNNING, now, now - lease_ms))
+        enqueue(db, [OutboxEntry(r["job_id"], r["type"], now, r["id"]) for r in expired], now)
+        run_many(db, _TOUCH_SQL, [(now, r["id"]) for r in expired])
+    if expired:
+        logger.warning(
+            "re-publishing items whose executor stopped renewing their lease",
+            extra={"count": len(expired)},
+        )
+    return len(expired)

@@ -14,7 +14,7 @@ from graphql import GraphQLSchema
 from workq_core.db import close_database, connect, migrate
 from workq_core.db.middleware import CloseDatabase
 from workq_core.jobs.relay import OutboxRelay
-from workq_core.jobs.sweeper import stall_ms
+from workq_core.jobs.sweeper import lease_ms, stall_ms
 from workq_core.jobs_service.api import JobsApi
 from workq_core.jobs_service.dashboard import dashboard_page
 from workq_core.jobs_service.resolvers import RESOLVERS
@@ -138,7 +138,9 @@ def start_jobs_service(
             authenticate = AuthCache(client.authenticate, settings.jobs.auth_cache_s)
             probes.append(auth_probe(client))
         relay = (
-            OutboxRelay(db, transport, stall_ms=stall_ms(settings)) if settings.jobs.relay else None
+            OutboxRelay(db, transport, stall_ms=stall_ms(settings), lease_ms=lease_ms(settings))
+            if settings.jobs.relay
+            else None
         )
         api = JobsApi(db, settings, runtime.catalog, relay.wake if relay else _no_wake)
         http = HttpServer(

@@ -28,6 +28,7 @@ class ScaledDelays:
         self.name = job.name
         self.description = job.description
         self.input_schema = job.input_schema
+        self.timeout_s = getattr(job, "timeout_s", None)
         self.retry: RetryPolicy | None = RetryPolicy(
             max_attempts=policy.max_attempts,
             base_delay_ms=self._scaled(policy.base_delay_ms),

@@ -17,7 +17,7 @@ from workq_core.jobs import queries
 from workq_core.jobs.relay import OutboxRelay
 from workq_core.jobs.states import DEAD, FINAL, RETRYING
 from workq_core.jobs.submission import submit_job
-from workq_core.jobs.sweeper import stall_ms
+from workq_core.jobs.sweeper import lease_ms, stall_ms
 from workq_core.retry import policy_for
 from workq_core.runtime import Runtime, bootstrap
 from workq_core.testing.delays import ScaledCatalog
@@ -168,7 +168,11 @@ class Harness:
         self._started.append(transport.close)
         transport.declare(runtime.catalog.job_types.names())
         self._relay = OutboxRelay(
-            self.db, transport, poll_s=RELAY_POLL_S, stall_ms=stall_ms(runtime.settings)
+            self.db,
+            transport,
+            poll_s=RELAY_POLL_S,
+            stall_ms=stall_ms(runtime.settings),
+            lease_ms=lease_ms(runtime.settings),
         ).start()
         self._started.append(self._relay.stop)
 
