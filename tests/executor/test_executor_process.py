@@ -65,7 +65,9 @@ def test_sigkill_in_the_middle_of_a_bulk_job_loses_nothing(make_pipeline):
     # Then a new executor finishes every item, each completed once
     items = drain_with_a_new_executor(pipeline, job_id)
     assert {i["status"] for i in items} == {"completed"}
-    assert all(1 <= i["attempts"] <= 2 for i in items)
+    assert all(1 <= i["attempts"] <= 2 for i in items), str(
+        sorted(i["attempts"] for i in items)[-12:]
+    )
     # Only what was claimed at the kill ran twice: at most one batch per worker thread
     threads, batch = 4, 32
     assert sum(i["attempts"] == 2 for i in items) <= threads * batch

@@ -85,6 +85,9 @@ def claim(db: peewee.Database, refs: Sequence[ItemRef], lease_ms: int) -> list[C
     superseded attempt is settled, an item another executor runs under a live
     lease is busy, and an item whose attempts are used up (its executor died
     mid-run) goes to dead letters. Claims come back in the order of ``refs``.
+    A second copy of one item's message in the same batch is settled: the
+    first copy runs it (counting it twice would charge the item an attempt
+    that never ran).
     """
     now = now_ms()
     with write_transaction(db):
@@ -92,7 +95,14 @@ def claim(db: peewee.Database, refs: Sequence[ItemRef], lease_ms: int) -> list[C
         ids = [ref.item_id for ref in refs]
         found = rows(db, _CLAIM_SQL.format(marks=placeholders(len(ids))) + lock, ids)
         by_id = {int(item["id"]): item for item in found}
-        claims = [_claim_one(db, by_id.get(ref.item_id), ref, now, lease_ms) for ref in refs]
+        claims, seen = [], set()
+        for ref in refs:
+            duplicate = ref.item_id in seen
+            seen.add(ref.item_id)
+            item = by_id.get(ref.item_id)
+            claims.append(
+                Claim(Verdict.SETTLED) if duplicate else _claim_one(db, item, ref, now, lease_ms)
+            )
         started = [
             (c.attempt, now, now + lease_ms, now, c.item_id)
             for c in claims
