@@ -79,6 +79,7 @@ SCHEDULE_FIELDS = {
     "paused": _field(lambda r: r.paused_at is not None),
     "nextRunAt": _field(lambda r: iso(r.next_run_at)),
     "lastRunAt": _field(lambda r: iso(r.last_run_at)),
+    "lastJobId": _field(lambda r: r.last_job_id),
     "lastJob": last_job,
     "runs": _field(lambda r: r.runs),
     "skippedRuns": _field(lambda r: r.skipped_runs),
