@@ -8,7 +8,7 @@ import uuid
 from tests.schedules.conftest import CREATE, call, create, created, listing, write
 
 
-def test_create_stores_the_whole_definition_and_its_first_run(stack):
+def test_create_stores_the_whole_definition_its_first_run_and_the_defaults(stack):
     alice = stack.user()
 
     before = dt.datetime.now(dt.UTC)
@@ -46,10 +46,8 @@ def test_create_stores_the_whole_definition_and_its_first_run(stack):
     stored = stack.sql("SELECT user_id, job_type FROM schedules")
     assert stored == [{"user_id": int(schedule["ownerId"]), "job_type": "Echo"}]
 
-
-def test_defaults_and_an_interval_schedule(stack):
-    alice = stack.user()
-    schedule = created(alice, cron="*/5 * * * *")
+    # The defaults, and an interval schedule
+    schedule = created(alice, name="defaults", cron="*/5 * * * *")
     assert (schedule["missedRuns"], schedule["overlap"], schedule["maxCatchUp"]) == (
         "RUN_ONCE",
         "SKIP",
@@ -99,14 +97,11 @@ def test_bad_input_is_refused_naming_the_field_and_nothing_is_stored(stack):
         assert value in response.json["errors"][0]["message"]
     assert stack.count("schedules") == 0
 
-
-def test_names_are_unique_per_owner(stack):
-    alice, bob = stack.user(), stack.user()
+    # Names are unique per owner
+    bob = stack.user()
     created(alice, name="report")
     created(bob, name="report")  # another owner's name does not clash
-
     response = create(alice, name="report", cron="0 0 * * *")
-
     assert response.json["errors"][0]["extensions"]["field"] == "name"
     assert "already have a schedule named 'report'" in response.json["errors"][0]["message"]
     assert stack.count("schedules") == 2

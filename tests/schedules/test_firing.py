@@ -7,7 +7,6 @@ path (row lock, submit_job, the advance in one transaction).
 
 from __future__ import annotations
 
-import itertools
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -61,7 +60,7 @@ def schedule(db: peewee.Database, owner: int, **fields: Any) -> store.ScheduleRe
     return store.insert(db, owner, schedule_spec(**definition))
 
 
-_distinct = itertools.count()
+_used: set[int] = set()
 
 
 def rewind(db: peewee.Database, record: store.ScheduleRecord, by_ms: int) -> int:
@@ -69,7 +68,10 @@ def rewind(db: peewee.Database, record: store.ScheduleRecord, by_ms: int) -> int
 
     Each call picks another millisecond, so two rewinds in a row are two runs.
     """
-    at = now_ms() - by_ms - next(_distinct)
+    at = now_ms() - by_ms
+    while at in _used:
+        at -= 1
+    _used.add(at)
     run(db, "UPDATE schedules SET next_run_at = ? WHERE id = ?", (at, record.id))
     return at
 
@@ -139,7 +141,9 @@ def test_a_double_fire_of_the_same_run_is_one_job(db):
 
     second = fire_one(db, echo_submitter(), record.id, GRACE_MS).submitted
 
-    assert first == second and len(jobs_of(db, record)) == 1
+    assert len(first) == 1 and second == [] and len(jobs_of(db, record)) == 1
+    after = store.get(db, record.id)
+    assert after is not None and after.runs == 1 and after.last_job_id == first[0]
 
 
 def test_missed_runs_skip_fires_nothing_for_a_backlog_and_moves_to_the_future(db):
@@ -148,16 +152,20 @@ def test_missed_runs_skip_fires_nothing_for_a_backlog_and_moves_to_the_future(db
 
     outcome = fire_one(db, echo_submitter(), record.id, GRACE_MS)
 
-    assert outcome.submitted == [] and outcome.skipped == 1
+    assert outcome.submitted == [] and outcome.skipped == 6
     after = store.get(db, record.id)
     assert after is not None and after.next_run_at > now_ms()
-    assert after.skipped_runs == 1 and "missed" in (after.last_skip_reason or "")
+    assert after.skipped_runs == 6 and "missed" in (after.last_skip_reason or "")
 
 
-def test_missed_runs_skip_still_fires_a_run_within_the_grace_period(db):
+def test_missed_runs_skip_still_fires_the_newest_run_if_within_the_grace_period(db):
     record = schedule(db, user(db), missed="SKIP")
-    rewind(db, record, 1000)
-    assert len(fire_one(db, echo_submitter(), record.id, GRACE_MS).submitted) == 1
+    oldest = rewind(db, record, 2 * MINUTE + 1000)  # runs 121 s, 61 s and 1 s ago
+
+    outcome = fire_one(db, echo_submitter(), record.id, GRACE_MS)
+
+    assert (len(outcome.submitted), outcome.skipped) == (1, 2)
+    assert run_times(db, record) == [oldest + 2 * MINUTE]
 
 
 def test_missed_runs_run_once_fires_the_latest_missed_run_once(db):

@@ -11,6 +11,7 @@ to their time rather than up to a tick late.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import uuid
 from collections.abc import Callable
@@ -51,7 +52,8 @@ class Scheduler:
         self.lease_ms = lease_ms
         self.grace_ms = grace_ms
         self.wake = wake
-        self.holder = f"scheduler-{uuid.uuid4().hex}"
+        # The pid says which process holds the lease (operators, the fault harness).
+        self.holder = f"scheduler-{os.getpid()}-{uuid.uuid4().hex[:12]}"
         self.holding = False
         self._poke = threading.Event()
         self._stop = threading.Event()
