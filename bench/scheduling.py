@@ -14,7 +14,6 @@ runs that fired twice (both must be 0). ``--tick`` is
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import tempfile
 import time
@@ -22,6 +21,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from bench import report
 from bench.systems.base import RunContext
 from bench.systems.workq_plugin import NAME
 from bench.systems.workq_sys import WorkqPostgresSystem, WorkqSystem
@@ -125,9 +125,7 @@ def main(argv: list[str] | None = None) -> int:
             f"  {r['p50_ms']} / {r['p99_ms']} / {r['max_ms']}"
         )
     if args.out:
-        args.out.write_text(
-            json.dumps({"args": vars(args) | {"out": str(args.out)}, "results": results}, indent=2)
-        )
+        report.write_results(args.out, args, results)
     return 0
 
 
