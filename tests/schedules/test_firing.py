@@ -204,6 +204,7 @@ def test_overlap_skip_waits_for_the_previous_runs_job_to_finish(db):
     assert len(after_finish.submitted) == 1
     state = store.get(db, record.id)
     assert state is not None and (state.runs, state.skipped_runs) == (2, 1)
+    assert state.last_skip_reason == skipped.reason  # kept by the runs after it
 
 
 def test_overlap_allow_runs_beside_an_unfinished_job(db):

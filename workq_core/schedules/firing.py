@@ -1,12 +1,12 @@
 """Firing due schedules: each run is one submission, committed with the schedule's advance.
 
-For each due schedule, one transaction locks its row, re-reads it (another
-scheduler may have fired it meanwhile), decides which runs to submit (the
-missed-run and overlap policies), submits each through
-:func:`workq_core.jobs.submission.submit_job` with the idempotency key
-``schedule:<id>:<run ms>``, and moves ``next_run_at`` past now. Job, items,
-outbox row and the advance commit together, or none of them does, and a
-run fired twice anyway is one job.
+Due schedules are fired a batch per transaction. For each, the transaction
+locks its row, re-reads it (another scheduler may have fired it meanwhile),
+decides which runs to submit (the missed-run and overlap policies), submits
+each through :func:`workq_core.jobs.submission.submit_job` with the
+idempotency key ``schedule:<id>:<run ms>``, and moves ``next_run_at`` past
+now. Jobs, items, outbox rows and the advance commit together, or none of
+them does, and a run fired twice anyway is one job.
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ _DUE_SQL = (
 _UNFINISHED_SQL = "SELECT 1 AS x FROM items WHERE job_id = ? AND status NOT IN (?, ?, ?) LIMIT 1"
 _ADVANCE_SQL = (
     "UPDATE schedules SET next_run_at = ?, last_run_at = ?, last_job_id = ?, runs = runs + ?,"
-    " skipped_runs = skipped_runs + ?, last_skip_reason = ?, updated_at = ? WHERE id = ?"
+    " skipped_runs = skipped_runs + ?, last_skip_reason = COALESCE(?, last_skip_reason),"
+    " updated_at = ? WHERE id = ?"
 )
 
 
