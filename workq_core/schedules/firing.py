@@ -158,7 +158,7 @@ def _submit_run(
         return None
     try:
         max_attempts = submitter.prepare(record.job_type, record.data)
-        job_id, created = submit_job(
+        submitted = submit_job(
             db,
             user_id=record.user_id,
             job_type=record.job_type,
@@ -170,9 +170,9 @@ def _submit_run(
         outcome.skipped += 1
         outcome.reason = exc.message[:200]
         return None
-    if created:  # else this run was submitted before (a double fire): one job, counted once
-        outcome.submitted.append(job_id)
-    return job_id
+    if submitted.created:  # else this run was submitted before (a double fire): counted once
+        outcome.submitted.append(submitted.job_id)
+    return submitted.job_id
 
 
 def _unfinished(db: peewee.Database, job_id: str) -> bool:
