@@ -20,8 +20,8 @@ from tests.fault.test_scenarios import assert_history_ok
 
 pytestmark = pytest.mark.e2e
 
-SHORT = {"holder_kills": 1, "items": 3}
-HEAVY = {"holder_kills": 4, "items": 20}
+SHORT = {"holder_kills": 1, "items": 3, "executors": 1, "runs": 1}
+HEAVY = {"holder_kills": 4, "items": 20, "executors": 2, "runs": 2}
 SCALES = [pytest.param(SHORT, id="short"), pytest.param(HEAVY, id="heavy", marks=pytest.mark.heavy)]
 
 
@@ -52,7 +52,7 @@ def kill_holder(stack: Stack) -> None:
 @pytest.mark.parametrize("scale", SCALES)
 def test_a_schedule_fires_each_run_once_through_kills_and_a_crash_mid_fire(make_stack, scale):
     # Given two jobs services and a schedule every second that catches up every missed run
-    stack = make_stack(executors=2)
+    stack = make_stack(executors=scale["executors"])
     stack.start_jobs_replica()
     items = [{"key": str(n)} for n in range(scale["items"])]
     with workq.Client(stack.jobs_url, token=stack.token) as client:
@@ -60,13 +60,13 @@ def test_a_schedule_fires_each_run_once_through_kills_and_a_crash_mid_fire(make_
             "probe", "FaultProbe", items, interval_s=1, missed_runs="RUN_ALL",
             max_catch_up=100, overlap="ALLOW",
         )  # fmt: skip
-    more_runs(stack, schedule.id, 2)
+    more_runs(stack, schedule.id, scale["runs"])
 
     # When the lease holder is killed (the survivor takes over once the lease runs out)
     for _ in range(scale["holder_kills"]):
         kill_holder(stack)
         stack.start_jobs_replica()
-        more_runs(stack, schedule.id, 2)
+        more_runs(stack, schedule.id, scale["runs"])
 
     # And then every scheduler dies, and the first to come back dies inside its firing transaction
     for proc in [p for p in (stack.jobs, *stack.replicas) if p and p.alive()]:
@@ -79,7 +79,7 @@ def test_a_schedule_fires_each_run_once_through_kills_and_a_crash_mid_fire(make_
 
     # Then a healthy jobs service catches up every missed run, and the runs go on
     stack.start_jobs()
-    more_runs(stack, schedule.id, 2)
+    more_runs(stack, schedule.id, scale["runs"])
     with workq.Client(stack.jobs_url, token=stack.token) as client:
         client.pause_schedule(schedule.id)
         state = client.schedule(schedule.id)
