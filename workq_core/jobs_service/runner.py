@@ -20,7 +20,7 @@ from workq_core.jobs_service.dashboard import dashboard_page
 from workq_core.jobs_service.resolvers import RESOLVERS
 from workq_core.jobs_service.scalars import bind_json_scalar
 from workq_core.jobs_service.schedule_resolvers import SCHEDULE_RESOLVERS
-from workq_core.jobs_service.schedules_api import SchedulesApi
+from workq_core.jobs_service.schedules_api import SchedulesApi, submitter_for
 from workq_core.retention.task import RetentionTask
 from workq_core.rpc.cache import AuthCache
 from workq_core.rpc.client import AuthClient
@@ -100,7 +100,8 @@ class JobsServiceHandle:
         return f"http://{self.http.host}:{self.http.port}/graphql"
 
     def stop(self) -> None:
-        """Stop taking requests first, then the relay, then close the shared resources."""
+        """Stop taking requests first, then the scheduler (giving its lease up), then the relay,
+        then close the shared resources."""
         self.http.stop()
         if self.retention is not None:
             self.retention.stop()
@@ -198,7 +199,7 @@ def _scheduler(runtime: Runtime, db: peewee.Database, api: JobsApi) -> Scheduler
         defaults.install(db, [(e.value, e.plugin) for e in runtime.catalog.job_types.entries()])
     return Scheduler(
         db,
-        SchedulesApi(api).submitter(),
+        submitter_for(api),
         tick_s=jobs.scheduler_tick_s,
         lease_ms=round(jobs.scheduler_lease_s * 1000),
         grace_ms=round(jobs.schedule_grace_s * 1000),

@@ -42,16 +42,6 @@ class SchedulesApi:
     def db(self) -> Any:
         return self.jobs.db
 
-    def submitter(self) -> Submitter:
-        """How the scheduler checks a run's items and picks its attempts, as executeJob does."""
-
-        def prepare(name: str, items: list[dict[str, Any]]) -> int:
-            job_type = self.jobs.job_type(name)
-            validate_items(job_type, items)
-            return self.jobs.max_attempts(job_type)
-
-        return Submitter(prepare)
-
     def create(self, user_id: int, fields: Mapping[str, Any]) -> ScheduleRecord:
         spec = self._spec(fields)
         with database_errors():
@@ -129,6 +119,17 @@ class SchedulesApi:
             max_catch_up=spec.max_catch_up,
             overlap=spec.overlap,
         )
+
+
+def submitter_for(jobs: JobsApi) -> Submitter:
+    """How the scheduler checks a run's items and picks its attempts, as executeJob does."""
+
+    def prepare(name: str, items: list[dict[str, Any]]) -> int:
+        job_type = jobs.job_type(name)
+        validate_items(job_type, items)
+        return jobs.max_attempts(job_type)
+
+    return Submitter(prepare)
 
 
 def _merged(record: ScheduleRecord, changes: Mapping[str, Any]) -> dict[str, Any]:
