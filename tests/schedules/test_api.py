@@ -73,6 +73,7 @@ BAD_INPUT = [
     ({"cron": None}, "intervalSeconds", None, "exactly one"),
     ({"maxCatchUp": 0}, "maxCatchUp", None, "between 1 and 100"),
     ({"name": ""}, "name", None, "1 to 100"),
+    ({"name": "x" + " " * 100}, "name", None, "1 to 100"),
     ({"data": [{"text": "ok"}, {"text": 5}]}, "text", 1, "item 1 of Echo"),
     ({"data": {"txt": "typo"}}, "text", 0, "item 0 of Echo"),
     ({"data": []}, "data", None, "at least one item"),

@@ -106,6 +106,7 @@ def test_due_on_cron_walks_back_only_as_far_as_the_limit():
         ("* * *", "UTC", None, "cron", "5 fields"),
         ("0 0 0 * * *", "UTC", None, "cron", "5 fields"),
         ("0 0 30 2 *", "UTC", None, "cron", "day-of-month"),
+        ("0,1" + ",0" * 200 + " * * * *", "UTC", None, "cron", "at most 200 characters"),
         ("0 0 * * *", "Mars/Olympus", None, "timeZone", "unknown time zone"),
         ("0 0 * * *", "", None, "timeZone", "unknown time zone"),
         ("0 0 * * *", "../../etc/passwd", None, "timeZone", "unknown time zone"),

@@ -21,6 +21,7 @@ from workq_core.errors import InvalidPayload
 MIN_INTERVAL_S = 1
 MAX_INTERVAL_S = 366 * 86_400
 MAX_ZONE_LENGTH = 64
+MAX_CRON_LENGTH = 200  # the column's width
 _UTC = dt.UTC
 
 
@@ -120,6 +121,10 @@ def check_zone(name: str, *, field: str) -> str:
 def check_cron(expression: str, zone: str, *, field: str) -> str:
     """Five fields (minute hour day-of-month month day-of-week) that can ever match."""
     text = " ".join(str(expression).split())
+    if len(text) > MAX_CRON_LENGTH:
+        raise InvalidPayload(
+            f"cron expression must be at most {MAX_CRON_LENGTH} characters", field=field
+        )
     if len(text.split()) != 5:
         raise InvalidPayload(
             f"cron expression {expression!r} must have 5 fields"

@@ -134,7 +134,7 @@ def schedule_spec(
 
 
 def check_name(name: str, *, field: str) -> None:
-    if not isinstance(name, str) or not 1 <= len(name.strip()) <= MAX_NAME_LENGTH:
+    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME_LENGTH:
         raise InvalidPayload(f"name must be 1 to {MAX_NAME_LENGTH} characters", field=field)
     if any(unicodedata.category(c) in ("Cc", "Cs") for c in name):
         raise InvalidPayload("name must not contain control characters", field=field)
