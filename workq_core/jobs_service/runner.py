@@ -100,8 +100,8 @@ class JobsServiceHandle:
         return f"http://{self.http.host}:{self.http.port}/graphql"
 
     def stop(self) -> None:
-        """Stop taking requests first, then the scheduler (giving its lease up), then the relay,
-        then close the shared resources."""
+        """Stop taking requests, then the background tasks (retention, the scheduler, which
+        gives its lease up), then the relay, then close the shared resources."""
         self.http.stop()
         if self.retention is not None:
             self.retention.stop()
