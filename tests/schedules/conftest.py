@@ -11,10 +11,10 @@ from tests.jobs_service.conftest import make_stack  # noqa: F401 - the fixture, 
 from workq_core.db.sql import run
 
 # Quick scheduler for tests: looks every 0.1 s, a lease that a dead holder
-# loses within 1 s, and runs older than 0.5 s count as missed.
+# loses within 2 s, and runs older than 0.5 s count as missed.
 FAST = {
     "WORKQ_JOBS_SCHEDULER_TICK_S": "0.1",
-    "WORKQ_JOBS_SCHEDULER_LEASE_S": "1",
+    "WORKQ_JOBS_SCHEDULER_LEASE_S": "2",
     "WORKQ_JOBS_SCHEDULE_GRACE_S": "0.5",
 }
 SCHEDULE_FIELDS = """id name ownerId jobType data cron timeZone intervalSeconds missedRuns
