@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
+import json
 import statistics
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 #: metric key -> (column title, format, higher is better)
@@ -90,3 +93,9 @@ def format_ratios(rows: list[dict[str, Any]]) -> str:
         body.append([row["peer"], row["kind"], str(row["workers"]), *cells])
     note = "(> 1 is better for Workq in the rate columns, < 1 in latency and RSS)"
     return _table(header, body) + "\n" + note
+
+
+def write_results(path: Path, args: argparse.Namespace, results: Any) -> None:
+    """One run's arguments and results as JSON, for the docs' tables and later comparison."""
+    record = {"args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}}
+    path.write_text(json.dumps({**record, "results": results}, indent=2))

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import workq
+from bench import report
 from bench.systems.base import Job, RunContext
 from bench.systems.celery_sys import CelerySystem
 from bench.systems.dramatiq_sys import DramatiqSystem
@@ -183,10 +184,7 @@ def main(argv: list[str] | None = None) -> int:
             system.teardown()
     _print(args, systems, peers, bulks, rounds)
     if args.out:
-        results = {"bulk": bulks, "rounds": rounds}
-        args.out.write_text(
-            json.dumps({"args": vars(args) | {"out": str(args.out)}, "results": results}, indent=2)
-        )
+        report.write_results(args.out, args, {"bulk": bulks, "rounds": rounds})
     return 0
 
 

@@ -14,7 +14,8 @@ import threading
 
 AFTER_COMMIT_BEFORE_ACK = "after_commit_before_ack"  # executor: outcomes committed, not acked
 AFTER_CLAIM_BEFORE_PUBLISH = "after_claim_before_publish"  # relay: outbox claimed, not published
-POINTS = frozenset({AFTER_COMMIT_BEFORE_ACK, AFTER_CLAIM_BEFORE_PUBLISH})
+IN_SCHEDULE_FIRE = "in_schedule_fire"  # scheduler: a run's job inserted, not committed
+POINTS = frozenset({AFTER_COMMIT_BEFORE_ACK, AFTER_CLAIM_BEFORE_PUBLISH, IN_SCHEDULE_FIRE})
 
 _POINT = os.environ.get("WORKQ_FAULT_POINT", "")
 _AFTER = max(1, int(os.environ.get("WORKQ_FAULT_AFTER", "1") or "1"))

@@ -149,6 +149,10 @@ def check_job_type(plugin: str, job: Any) -> None:
         raise PluginError(
             f"plugin {plugin!r}: {label} has an invalid input schema: {exc.message}"
         ) from None
+    # Imported here, as jsonschema is: the registry loads nothing of the database layer.
+    from workq_core.schedules.defaults import check_declared
+
+    check_declared(plugin, job)
 
 
 def timeout_of(job: JobType) -> float | None:

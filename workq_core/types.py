@@ -91,6 +91,30 @@ class JobContext:
         return self.control.cancelled
 
 
+@dataclass(frozen=True)
+class DefaultSchedule:
+    """A recurring run a job type declares for itself (docs/schedules.md).
+
+    Listed in a job type's optional ``schedules`` attribute. The jobs service
+    creates each at start-up, or updates it to match, as the schedule
+    ``<job type>/<name>`` of the system user ``system``; a pause an admin set
+    stays. ``data`` is one item or a list of items, checked against the job
+    type's input schema when the plugin registers. Exactly one of ``cron``
+    (five fields, in ``timezone``, an IANA name) or ``interval_s``.
+    ``missed`` is SKIP, RUN_ONCE or RUN_ALL (up to ``max_catch_up`` runs);
+    ``overlap`` is SKIP or ALLOW.
+    """
+
+    name: str
+    data: Mapping[str, Any] | Sequence[Mapping[str, Any]]
+    cron: str | None = None
+    timezone: str | None = None
+    interval_s: int | None = None
+    missed: str = "RUN_ONCE"
+    max_catch_up: int = 10
+    overlap: str = "SKIP"
+
+
 @runtime_checkable
 class JobType(Protocol):
     """A kind of job: its name, input schema, retry policy and handler.
@@ -101,7 +125,8 @@ class JobType(Protocol):
     bounds each attempt: such job types run in worker processes that the
     executor kills at the timeout (docs/timeouts.md). What
     ``run`` may return and raise, and what is recorded for each, is the
-    handler contract in docs/plugins.md.
+    handler contract in docs/plugins.md. Optionally, ``schedules``: a
+    sequence of :class:`DefaultSchedule` the job type runs on by itself.
     """
 
     name: str

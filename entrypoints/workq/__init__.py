@@ -7,6 +7,7 @@ from workq.errors import (
     JobNotFound,
     NotFound,
     RateLimited,
+    ScheduleNotFound,
     ServerError,
     Timeout,
     Unauthenticated,
@@ -14,6 +15,7 @@ from workq.errors import (
     Unreachable,
     WorkqClientError,
 )
+from workq.schedules import Schedule, ScheduleChanges, ScheduleOptions
 from workq.values import FINAL_STATUSES, Item, Job, User
 
 __all__ = [
@@ -26,6 +28,10 @@ __all__ = [
     "JobNotFound",
     "NotFound",
     "RateLimited",
+    "Schedule",
+    "ScheduleChanges",
+    "ScheduleNotFound",
+    "ScheduleOptions",
     "ServerError",
     "Timeout",
     "Unauthenticated",

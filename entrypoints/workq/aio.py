@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, Unpack
 
 import httpx
 
-from workq import operations, wire
+from workq import operations, schedules, wire
 from workq.base import ClientBase, Polling
 from workq.errors import Timeout
 from workq.operations import Operation
+from workq.schedules import Schedule, ScheduleChanges, ScheduleOptions
 from workq.values import Item, Job, User
 
 T = TypeVar("T")
@@ -120,6 +121,55 @@ class AsyncClient(ClientBase[httpx.AsyncClient]):
     async def retry_dead(self, job_id: str) -> Job:
         """Run the dead items again with fresh attempts; BadInput if the job was cancelled."""
         return await self._run(operations.retry_dead(job_id))
+
+    # --- schedules (docs/schedules.md) ------------------------------------------
+
+    async def create_schedule(
+        self,
+        name: str,
+        job_type: str,
+        data: dict[str, Any] | list[dict[str, Any]],
+        **options: Unpack[ScheduleOptions],
+    ) -> Schedule:
+        """A schedule that submits ``data`` as one job at each run (``ScheduleOptions``: when).
+
+        Anything invalid is refused, and nothing stored, with ``BadInput``
+        naming the field (and the item).
+        """
+        return await self._run(schedules.create(name, job_type, data, options))
+
+    async def schedule(self, schedule_id: str) -> Schedule:
+        """The schedule as of now; ScheduleNotFound when it does not exist or is someone else's."""
+        return await self._run(schedules.one(schedule_id))
+
+    async def schedules(self, *, page_size: int = 100) -> AsyncIterator[Schedule]:
+        """Your schedules (an admin's: everyone's), oldest first, a page at a time."""
+        offset = 0
+        while True:
+            page = await self._run(schedules.page(page_size, offset))
+            for value in page:
+                yield value
+            if len(page) < page_size:
+                return
+            offset += len(page)
+
+    async def update_schedule(
+        self, schedule_id: str, **changes: Unpack[ScheduleChanges]
+    ) -> Schedule:
+        """Change the given fields; the others keep their value."""
+        return await self._run(schedules.update(schedule_id, changes))
+
+    async def pause_schedule(self, schedule_id: str) -> Schedule:
+        """Stop firing it until resumed."""
+        return await self._run(schedules.set_paused(schedule_id, True))
+
+    async def resume_schedule(self, schedule_id: str) -> Schedule:
+        """Fire it again from its first run after now (runs in the pause are not caught up)."""
+        return await self._run(schedules.set_paused(schedule_id, False))
+
+    async def delete_schedule(self, schedule_id: str) -> None:
+        """Delete it; the jobs it submitted stay."""
+        await self._run(schedules.delete(schedule_id))
 
     async def execute(
         self, document: str, variables: dict[str, Any] | None = None

@@ -5,14 +5,15 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, Unpack
 
 import httpx
 
-from workq import operations, wire
+from workq import operations, schedules, wire
 from workq.base import ClientBase, Polling
 from workq.errors import Timeout
 from workq.operations import Operation
+from workq.schedules import Schedule, ScheduleChanges, ScheduleOptions
 from workq.values import Item, Job, User
 
 T = TypeVar("T")
@@ -120,6 +121,52 @@ class Client(ClientBase[httpx.Client]):
     def retry_dead(self, job_id: str) -> Job:
         """Run the dead items again with fresh attempts; BadInput if the job was cancelled."""
         return self._run(operations.retry_dead(job_id))
+
+    # --- schedules (docs/schedules.md) ------------------------------------------
+
+    def create_schedule(
+        self,
+        name: str,
+        job_type: str,
+        data: dict[str, Any] | list[dict[str, Any]],
+        **options: Unpack[ScheduleOptions],
+    ) -> Schedule:
+        """A schedule that submits ``data`` as one job at each run (``ScheduleOptions``: when).
+
+        Anything invalid is refused, and nothing stored, with ``BadInput``
+        naming the field (and the item).
+        """
+        return self._run(schedules.create(name, job_type, data, options))
+
+    def schedule(self, schedule_id: str) -> Schedule:
+        """The schedule as of now; ScheduleNotFound when it does not exist or is someone else's."""
+        return self._run(schedules.one(schedule_id))
+
+    def schedules(self, *, page_size: int = 100) -> Iterator[Schedule]:
+        """Your schedules (an admin's: everyone's), oldest first, a page at a time."""
+        offset = 0
+        while True:
+            page = self._run(schedules.page(page_size, offset))
+            yield from page
+            if len(page) < page_size:
+                return
+            offset += len(page)
+
+    def update_schedule(self, schedule_id: str, **changes: Unpack[ScheduleChanges]) -> Schedule:
+        """Change the given fields; the others keep their value."""
+        return self._run(schedules.update(schedule_id, changes))
+
+    def pause_schedule(self, schedule_id: str) -> Schedule:
+        """Stop firing it until resumed."""
+        return self._run(schedules.set_paused(schedule_id, True))
+
+    def resume_schedule(self, schedule_id: str) -> Schedule:
+        """Fire it again from its first run after now (runs in the pause are not caught up)."""
+        return self._run(schedules.set_paused(schedule_id, False))
+
+    def delete_schedule(self, schedule_id: str) -> None:
+        """Delete it; the jobs it submitted stay."""
+        self._run(schedules.delete(schedule_id))
 
     def execute(self, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """Any GraphQL document against the jobs service; the answer's ``data``."""

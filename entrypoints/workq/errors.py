@@ -9,6 +9,7 @@ if TYPE_CHECKING:
 
 # The server's message for a job id that is missing or someone else's (cancelJob, retryDeadItems).
 NO_SUCH_JOB = "No such job."
+NO_SUCH_SCHEDULE = "No such schedule."
 
 
 class WorkqClientError(Exception):
@@ -66,6 +67,16 @@ class JobNotFound(NotFound):
         self.job_id = job_id
 
 
+class ScheduleNotFound(NotFound):
+    """No schedule with that id is yours: it does not exist or belongs to someone else."""
+
+    def __init__(self, schedule_id: str, *, url: str | None = None) -> None:
+        super().__init__(
+            f"no schedule {schedule_id!r} (it does not exist or is not yours)", field="id", url=url
+        )
+        self.schedule_id = schedule_id
+
+
 class Unavailable(WorkqClientError):
     """The service, or one it depends on, cannot answer now; retrying later may work.
 
@@ -111,11 +122,14 @@ _BY_CODE: dict[str, type[WorkqClientError]] = {
 }
 
 
-def from_graphql(error: dict[str, Any], url: str, job_id: str | None = None) -> WorkqClientError:
+def from_graphql(
+    error: dict[str, Any], url: str, job_id: str | None = None, schedule_id: str | None = None
+) -> WorkqClientError:
     """The typed error for one entry of a GraphQL answer's ``errors``.
 
     ``job_id`` is the job the operation named, if any: the API refuses a
-    missing one as bad input of field ``id``, which becomes JobNotFound.
+    missing one as bad input of field ``id``, which becomes JobNotFound
+    (``schedule_id`` likewise becomes ScheduleNotFound).
 
     Codes without a class of their own (``FORBIDDEN``, ``METHOD_NOT_ALLOWED``,
     ...) are refusals a correct client does not provoke: the base class, with
@@ -129,6 +143,8 @@ def from_graphql(error: dict[str, Any], url: str, job_id: str | None = None) -> 
         item, field = extensions.get("item"), extensions.get("field")
         if job_id is not None and field == "id" and message == NO_SUCH_JOB:
             return JobNotFound(job_id, url=url)
+        if schedule_id is not None and field == "id" and message == NO_SUCH_SCHEDULE:
+            return ScheduleNotFound(schedule_id, url=url)
         return cls(
             message,
             item=item if isinstance(item, int) else None,

@@ -41,7 +41,7 @@ class Operation(Generic[T]):
     """One request; ``read(data, url)`` turns the answer's ``data`` into the caller's value.
 
     ``job_id`` is the job the operation is about, so a refusal of it as missing
-    becomes JobNotFound naming it.
+    becomes JobNotFound naming it; ``schedule_id`` likewise for ScheduleNotFound.
     """
 
     service: Service
@@ -49,6 +49,7 @@ class Operation(Generic[T]):
     read: Callable[[Data, str], T]
     variables: Data = field(default_factory=dict)
     job_id: str | None = None
+    schedule_id: str | None = None
 
     @property
     def body(self) -> Data:

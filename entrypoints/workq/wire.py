@@ -42,10 +42,15 @@ def bearer(token: str | None) -> dict[str, str]:
 
 def result(response: httpx.Response, url: str, op: Operation[T]) -> T:
     """The operation's value from its response, or the typed error the response means."""
-    return op.read(data(response, url, op.job_id), url)
+    return op.read(data(response, url, op.job_id, op.schedule_id), url)
 
 
-def data(response: httpx.Response, url: str, job_id: str | None = None) -> dict[str, Any]:
+def data(
+    response: httpx.Response,
+    url: str,
+    job_id: str | None = None,
+    schedule_id: str | None = None,
+) -> dict[str, Any]:
     """The answer's ``data``; its first error, or an HTTP failure, raised as a typed error.
 
     Errors of a refused request (HTTP 4xx, 5xx) are not about a field of the
@@ -62,7 +67,7 @@ def data(response: httpx.Response, url: str, job_id: str | None = None) -> dict[
         first = errors[0]
         if response.status_code != codes.OK:
             first = {**first, "message": f"{_answered(response, url)}: {first.get('message')}"}
-        raise from_graphql(first, url, job_id)
+        raise from_graphql(first, url, job_id, schedule_id)
     if response.status_code != codes.OK or not isinstance(payload.get("data"), dict):
         raise http_error(response, url)
     answer: dict[str, Any] = payload["data"]

@@ -18,7 +18,11 @@ from tests.e2e.test_up_and_demo import Up
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCS = {"README.md": "a@example.com", "docs/client.md": "me@example.com"}
+DOCS = {
+    "README.md": "a@example.com",
+    "docs/client.md": "me@example.com",
+    "docs/schedules.md": "sched@example.com",
+}
 DOC_PASSWORD = "S3cret!pass"
 
 

@@ -31,6 +31,7 @@ from workq_pulsar.broker_process import BrokerProcess, port_open
 JOB_TYPE = "FaultProbe"
 MAX_ATTEMPTS = 3  # FaultProbeJob.retry.max_attempts
 AUTH_CACHE_S = 1  # jobs.auth_cache_s: how long an accepted token outlives an auth outage
+SCHEDULER_LEASE_S = 2  # jobs.scheduler_lease_s: a killed scheduler's successor waits this long
 FINAL = ("completed", "dead", "cancelled")
 EXECUTE = "mutation ($input: ExecuteJobInput!) { executeJob(executeJobInput: $input) { id size } }"
 EFFECTS_TABLE = (
@@ -98,6 +99,7 @@ class Stack:
     auth: Proc | None = None
     jobs: Proc | None = None
     executors: list[Proc] = field(default_factory=list)
+    replicas: list[Proc] = field(default_factory=list)  # jobs services beside ``jobs``
     faulted_pids: set[int] = field(default_factory=set)
     submissions: list[Submission] = field(default_factory=list)
     ports: dict[str, int] = field(default_factory=dict)
@@ -143,6 +145,8 @@ class Stack:
             WORKQ_EXECUTOR_SHUTDOWN_GRACE_S="10",
             WORKQ_AUTH_BCRYPT_COST="4",
             WORKQ_JOBS_AUTH_CACHE_S=str(AUTH_CACHE_S),
+            WORKQ_JOBS_SCHEDULER_TICK_S="0.2",
+            WORKQ_JOBS_SCHEDULER_LEASE_S=str(SCHEDULER_LEASE_S),
         )
         base.update(self.overrides)
         base.update(extra)
@@ -194,6 +198,31 @@ class Stack:
         self._wait_port(self.jobs, self.ports["jobs"])
         return self.jobs
 
+    def start_jobs_replica(self, wait: bool = True, **env: str) -> Proc:
+        """Another jobs service on the same database, on any free port (nobody calls it).
+
+        ``wait=False`` for one that may die before it is up (a fault point).
+        """
+        args = ["--port", "0", "--auth-grpc", f"127.0.0.1:{self.ports['grpc']}"]
+        proc = self._spawn("jobs", args, **env)
+        self.replicas.append(proc)
+        if wait:
+
+            def started() -> bool:
+                assert proc.alive(), f"jobs replica exited early\n{proc.tail()}"
+                return "jobs service started" in proc.log.read_text(errors="replace")
+
+            wait_until(started, 30, "a jobs replica started")
+        return proc
+
+    def scheduler_pid(self) -> int | None:
+        """The pid of the jobs service holding the scheduler lease now, if any does."""
+        found = self.sql(
+            "SELECT holder FROM leases WHERE name = 'workq.scheduler' AND expires_at > %s",
+            (int(time.time() * 1000),),
+        )
+        return int(found[0][0].split("-")[1]) if found else None
+
     def start_executor(self, threads: int = 4, **env: str) -> Proc:
         args = ["--threads", str(threads), "--port", "0"]  # several per host: any free port
         proc = self._spawn("executor", args, **env)
@@ -223,7 +252,7 @@ class Stack:
             self.token = client.login(email, password)
 
     def stop(self) -> None:
-        procs = [p for p in (*self.executors, self.jobs, self.auth) if p is not None]
+        procs = [p for p in (*self.executors, *self.replicas, self.jobs, self.auth) if p]
         for proc in procs:
             if proc.alive():
                 proc.popen.send_signal(signal.SIGCONT)
@@ -239,7 +268,7 @@ class Stack:
         self.pg.drop_database(self.db_name)
 
     def tails(self) -> str:
-        procs = [p for p in (self.auth, self.jobs, *self.executors) if p is not None]
+        procs = [p for p in (self.auth, self.jobs, *self.replicas, *self.executors) if p]
         return "\n".join(p.tail() for p in procs)
 
     # ---- faults ------------------------------------------------------------

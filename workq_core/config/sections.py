@@ -91,6 +91,30 @@ class JobsSettings:
         " auth.port of the host the browser used",
     )
     relay: bool = setting(True, "run the outbox relay inside this process")
+    scheduler: bool = setting(
+        True,
+        "run the schedule loop in this process; replicas share a database lease, so one fires"
+        " at a time",
+    )
+    scheduler_tick_s: float = setting(
+        1.0,
+        "longest the scheduler sleeps between looks at the schedules (it wakes for the next"
+        " due run sooner); also how often the firing replica renews its lease",
+        min=0.05,
+        max=60,
+    )
+    scheduler_lease_s: float = setting(
+        10.0,
+        "how long the firing replica's lease lasts unrenewed: after it dies, another replica"
+        " takes over within this long (keep it several ticks)",
+        min=0.5,
+    )
+    schedule_grace_s: float = setting(
+        60.0,
+        "a run that is older than this when the scheduler gets to it counts as missed, and its"
+        " schedule's missedRuns policy decides",
+        min=0,
+    )
     workers: int = setting(
         1,
         "processes of `workq jobs`, each a full service on the same port (the first one runs"

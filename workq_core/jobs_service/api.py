@@ -61,7 +61,7 @@ class JobsApi:
         """Validate every item, then store job, items and outbox row in one transaction."""
         started = time.perf_counter()
         job_type = self.job_type(name)
-        items = self._items(data)
+        items = self.items_of(data)
         validate_items(job_type, items)
         _check_key(idempotency_key)
         with database_errors():
@@ -70,7 +70,7 @@ class JobsApi:
                 user_id=user_id,
                 job_type=job_type.name,
                 items=items,
-                max_attempts=self._max_attempts(job_type),
+                max_attempts=self.max_attempts(job_type),
                 idempotency_key=idempotency_key,
             )
             job: JobRecord | None
@@ -161,7 +161,7 @@ class JobsApi:
             raise commands.JobNotFound()
         return job
 
-    def _items(self, data: Any) -> Sequence[Any]:
+    def items_of(self, data: Any) -> Sequence[Any]:
         """One object is a job of one item; a list is a job of that many."""
         if isinstance(data, dict):
             return [data]
@@ -178,7 +178,7 @@ class JobsApi:
             )
         return data
 
-    def _max_attempts(self, job_type: JobType) -> int:
+    def max_attempts(self, job_type: JobType) -> int:
         return policy_for(job_type, self.settings.executor).max_attempts
 
 

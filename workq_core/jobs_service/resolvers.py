@@ -32,6 +32,9 @@ def _user_id(info: GraphQLResolveInfo) -> int:
     return int(user_id)
 
 
+current_user_id = _user_id  # the schedule resolvers authenticate the same way
+
+
 def _views(info: GraphQLResolveInfo, records: list[JobRecord]) -> list[JobView]:
     return _api(info).views(records)
 

@@ -19,10 +19,14 @@ from workq_core.jobs_service.api import JobsApi
 from workq_core.jobs_service.dashboard import dashboard_page
 from workq_core.jobs_service.resolvers import RESOLVERS
 from workq_core.jobs_service.scalars import bind_json_scalar
+from workq_core.jobs_service.schedule_resolvers import SCHEDULE_RESOLVERS
+from workq_core.jobs_service.schedules_api import SchedulesApi, submitter_for
 from workq_core.retention.task import RetentionTask
 from workq_core.rpc.cache import AuthCache
 from workq_core.rpc.client import AuthClient
 from workq_core.runtime import Runtime
+from workq_core.schedules import defaults
+from workq_core.schedules.scheduler import Scheduler
 from workq_core.telemetry.endpoints import operational_routes
 from workq_core.telemetry.probes import Probe, auth_probe, broker_probe, database_probe
 from workq_core.telemetry.queue_gauges import QueueGauges
@@ -35,7 +39,11 @@ logger = logging.getLogger(__name__)
 
 def jobs_schema() -> GraphQLSchema:
     """``jobs.graphql`` with its resolvers and the JSON scalar bound."""
-    schema = load_schema("workq_core.jobs_service", "jobs.graphql", RESOLVERS)
+    resolvers = {
+        name: {**RESOLVERS.get(name, {}), **SCHEDULE_RESOLVERS.get(name, {})}
+        for name in {*RESOLVERS, *SCHEDULE_RESOLVERS}
+    }
+    schema = load_schema("workq_core.jobs_service", "jobs.graphql", resolvers)
     bind_json_scalar(schema)
     return schema
 
@@ -46,6 +54,7 @@ def create_jobs_app(
     authenticate: Authenticate,
     db: peewee.Database,
     probes: Sequence[Probe] = (),
+    schedules: SchedulesApi | None = None,
 ) -> falcon.asgi.App:
     """The jobs GraphQL app at ``/graphql`` and the dashboard at ``/``.
 
@@ -54,11 +63,12 @@ def create_jobs_app(
     queue gauges read from the database).
     """
     gauges = QueueGauges(db, runtime.catalog.job_types.names())
+    schedules = schedules or SchedulesApi(api)
     return create_app(
         runtime.settings.graphql,
         jobs_schema(),
         authenticate,
-        context_factory=lambda _req: {"jobs": api},
+        context_factory=lambda _req: {"jobs": api, "schedules": schedules},
         cleanup=CloseDatabase(db),
         body_timeout_s=runtime.settings.http.body_timeout_s,
         threads=runtime.settings.http.threads,
@@ -77,6 +87,7 @@ class JobsServiceHandle:
     http: HttpServer
     db: peewee.Database
     relay: OutboxRelay | None = None
+    scheduler: Scheduler | None = None
     _closers: list[Any] = field(default_factory=list, repr=False)
     retention: RetentionTask | None = None
 
@@ -89,10 +100,13 @@ class JobsServiceHandle:
         return f"http://{self.http.host}:{self.http.port}/graphql"
 
     def stop(self) -> None:
-        """Stop taking requests first, then the relay, then close the shared resources."""
+        """Stop taking requests, then the background tasks (retention, the scheduler, which
+        gives its lease up), then the relay, then close the shared resources."""
         self.http.stop()
         if self.retention is not None:
             self.retention.stop()
+        if self.scheduler is not None:
+            self.scheduler.stop()
         if self.relay is not None:
             self.relay.stop()
         for close in reversed(self._closers):
@@ -143,8 +157,10 @@ def start_jobs_service(
             else None
         )
         api = JobsApi(db, settings, runtime.catalog, relay.wake if relay else _no_wake)
+        scheduler = _scheduler(runtime, db, api) if settings.jobs.scheduler else None
+        schedules = SchedulesApi(api, scheduler.poke if scheduler else _no_wake)
         http = HttpServer(
-            create_jobs_app(runtime, api, authenticate, db, probes),
+            create_jobs_app(runtime, api, authenticate, db, probes, schedules),
             settings.jobs.host,
             port,
             settings=settings.http,
@@ -158,13 +174,37 @@ def start_jobs_service(
         raise
     if relay is not None:
         relay.start()
+    if scheduler is not None:
+        scheduler.start()
     http.start()
     retention = RetentionTask(db, settings.retention).start()
     logger.info(
         "jobs service started",
-        extra={"host": settings.jobs.host, "port": http.port, "relay": relay is not None},
+        extra={
+            "host": settings.jobs.host,
+            "port": http.port,
+            "relay": relay is not None,
+            "scheduler": scheduler is not None,
+        },
     )
-    return JobsServiceHandle(http, db, relay, closers, retention)
+    return JobsServiceHandle(
+        http, db, relay, scheduler=scheduler, _closers=closers, retention=retention
+    )
+
+
+def _scheduler(runtime: Runtime, db: peewee.Database, api: JobsApi) -> Scheduler:
+    """Install the job types' default schedules, then the loop that fires every schedule."""
+    jobs = runtime.settings.jobs
+    with db.connection_context():
+        defaults.install(db, [(e.value, e.plugin) for e in runtime.catalog.job_types.entries()])
+    return Scheduler(
+        db,
+        submitter_for(api),
+        tick_s=jobs.scheduler_tick_s,
+        lease_ms=round(jobs.scheduler_lease_s * 1000),
+        grace_ms=round(jobs.schedule_grace_s * 1000),
+        wake=api.wake,
+    )
 
 
 def _no_wake() -> None:

@@ -12,6 +12,7 @@ from workq_entrypoints.commands import (
     new_plugin_cmd,
     plugins_cmd,
     purge_cmd,
+    schedule_cmd,
     status_cmd,
     submit_cmd,
     up_cmd,
@@ -21,3 +22,4 @@ from workq_entrypoints.commands import (
 ALL = [plugins_cmd, config_cmd, executor_cmd, migrate_cmd, purge_cmd, auth_cmd, jobs_cmd, up_cmd]
 ALL += [demo_cmd]
 ALL += [login_cmd, submit_cmd, status_cmd, watch_cmd, list_cmd, new_plugin_cmd]
+ALL += [schedule_cmd]

@@ -7,6 +7,7 @@ import itertools
 from typing import Any
 
 from workq_entrypoints.session import add_jobs_url, client_command, jobs_client
+from workq_entrypoints.tables import format_table
 
 PAGE_MAX = 100
 COLUMNS = ("ID", "TYPE", "STATUS", "DONE/SIZE", "DEAD", "CREATED")
@@ -38,19 +39,17 @@ def run(args: argparse.Namespace) -> int:
 
 
 def table(jobs: list[dict[str, Any]]) -> str:
-    rows = [COLUMNS] + [
-        (
-            j["id"],
-            j["name"],
-            j["status"],
-            f"{j['completed']}/{j['size']}",
-            str(j["dead"]),
-            j["createdAt"],
-        )
-        for j in jobs
-    ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
-    return "\n".join(
-        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-        for row in rows
+    return format_table(
+        COLUMNS,
+        [
+            (
+                j["id"],
+                j["name"],
+                j["status"],
+                f"{j['completed']}/{j['size']}",
+                str(j["dead"]),
+                j["createdAt"],
+            )
+            for j in jobs
+        ],
     )

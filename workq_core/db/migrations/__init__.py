@@ -9,6 +9,7 @@ from workq_core.db.migrations import (
     m0002_jobs,
     m0003_executors,
     m0004_leases,
+    m0007_schedules,
     m0010_telemetry_retention,
     m0011_executors_ran_dry,
 )
@@ -18,6 +19,7 @@ MIGRATIONS = [
     m0002_jobs,
     m0003_executors,
     m0004_leases,
+    m0007_schedules,
     m0010_telemetry_retention,
     m0011_executors_ran_dry,
 ]

@@ -1,0 +1,1 @@
+"""Durable schedules: recurring submissions fired by whichever jobs service holds the lease."""
