@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -98,7 +99,10 @@ def _store(
     job_id, now = job_row[0], job_row[-1]
     if is_postgres(db):
         items = (job_id, QUEUED, max_attempts, now, list(range(len(data))), data)
-        run(db, _SUBMISSION_PG, [*job_row, *items, *outbox_row])
+        # Inside a caller's transaction (the scheduler's), a savepoint keeps a
+        # duplicate idempotency key from aborting the caller's whole transaction.
+        with db.atomic() if db.in_transaction() else contextlib.nullcontext():
+            run(db, _SUBMISSION_PG, [*job_row, *items, *outbox_row])
         return
     with write_transaction(db):
         run(db, _JOB_SQL, job_row)
