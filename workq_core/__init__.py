@@ -19,6 +19,7 @@ from workq_core.errors import (
 )
 from workq_core.events import ItemEvent
 from workq_core.hookspecs import hookimpl, hookspec
+from workq_core.limits import Limit
 from workq_core.registry import JobTypeRegistry, Registry
 from workq_core.telemetry.tracing import set_span_attributes
 from workq_core.types import (
@@ -56,6 +57,7 @@ __all__ = [
     "JobType",
     "JobTypeNotFound",
     "JobTypeRegistry",
+    "Limit",
     "OutgoingMessage",
     "PermanentFailure",
     "PluginError",

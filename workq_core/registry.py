@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from typing import Any, Generic, Self, TypeVar
 
 from workq_core.errors import DuplicateName, JobTypeNotFound, PluginError, UnknownName
+from workq_core.limits.spec import check_limits
+from workq_core.limits.store import declared_by
 from workq_core.types import JobType, RetryPolicy
 
 T = TypeVar("T")
@@ -143,6 +145,10 @@ def check_job_type(plugin: str, job: Any) -> None:
             f"plugin {plugin!r}: {label} has timeout_s {timeout!r}; "
             "expected a positive number of seconds or None"
         )
+    try:
+        check_limits(declared_by(job))
+    except ValueError as exc:
+        raise PluginError(f"plugin {plugin!r}: {label} has invalid limits: {exc}") from None
     try:
         Draft202012Validator.check_schema(job.input_schema)
     except SchemaError as exc:

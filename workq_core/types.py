@@ -123,7 +123,10 @@ class JobType(Protocol):
     :class:`RetryPolicy`, or None for the executor's configured one. An
     optional ``timeout_s`` (a positive number; absent or None: no limit)
     bounds each attempt: such job types run in worker processes that the
-    executor kills at the timeout (docs/timeouts.md). What
+    executor kills at the timeout (docs/timeouts.md). An
+    optional ``limits`` attribute, a sequence of :class:`workq_core.Limit`,
+    caps how many items run at once and how fast they start, across all
+    executors (docs/limits.md). What
     ``run`` may return and raise, and what is recorded for each, is the
     handler contract in docs/plugins.md. Optionally, ``schedules``: a
     sequence of :class:`DefaultSchedule` the job type runs on by itself.

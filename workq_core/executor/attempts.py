@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import peewee
@@ -22,6 +22,9 @@ from workq_core.db.sql import (
 from workq_core.jobs.messages import ItemRef
 from workq_core.jobs.outbox import OutboxEntry, enqueue
 from workq_core.jobs.states import CANCELLED, COMPLETED, DEAD, FINAL, RETRYING, RUNNING
+from workq_core.limits import admission, gate
+from workq_core.limits.admission import Starting, no_limits
+from workq_core.limits.store import Declared
 
 MAX_ERROR_TEXT = 4000
 _START_SQL = (
@@ -36,7 +39,8 @@ _OUTCOME_SQL = (
 _CLAIM_SQL = (
     "SELECT i.id, i.job_id, i.idx, i.data, i.status, i.attempts, i.max_attempts,"
     " i.lease_expires_at, i.dead_lettered_at, i.last_error, i.error_type,"
-    " j.type, j.cancelled_at, i.next_attempt_at, j.created_at AS job_created_at"
+    " j.type, j.cancelled_at, i.next_attempt_at, j.created_at AS job_created_at,"
+    " j.user_id, i.limit_scope, i.limited_since"
     " FROM items i JOIN jobs j ON j.id = i.job_id"
     " WHERE i.id IN ({marks})"
 )
@@ -57,6 +61,7 @@ class Verdict(enum.Enum):
     BUSY = "busy"  # another executor holds a live lease: negative-acknowledge
     DEAD_LETTER = "dead_letter"  # dead in the database, not yet in the dead-letter topic
     MISSING = "missing"  # no such item committed: acknowledge and log
+    PARKED = "parked"  # over a concurrency or rate limit: parked, woken later; acknowledge
 
 
 @dataclass(frozen=True)
@@ -74,9 +79,15 @@ class Claim:
     last_error: str | None = None
     error_type: str | None = None
     due_at: int = 0  # when this attempt became due: its retry time, else the job's submission
+    scopes: tuple[str, ...] = ()  # the limited keys whose slots this attempt holds
 
 
-def claim(db: peewee.Database, refs: Sequence[ItemRef], lease_ms: int) -> list[Claim]:
+def claim(
+    db: peewee.Database,
+    refs: Sequence[ItemRef],
+    lease_ms: int,
+    declared: Declared = no_limits,
+) -> list[Claim]:
     """Count an attempt for each item before it runs, in one transaction.
 
     Attempts live in the database because the broker's redelivery count resets
@@ -84,10 +95,11 @@ def claim(db: peewee.Database, refs: Sequence[ItemRef], lease_ms: int) -> list[C
     from the message alone: a redelivered duplicate of a finished or
     superseded attempt is settled, an item another executor runs under a live
     lease is busy, and an item whose attempts are used up (its executor died
-    mid-run) goes to dead letters. Claims come back in the order of ``refs``.
-    A second copy of one item's message in the same batch is settled: the
-    first copy runs it (counting it twice would charge the item an attempt
-    that never ran).
+    mid-run) goes to dead letters. An item over a limit in force (``declared``
+    by its job type, or an operator's) is parked instead of started, using no
+    attempt. Claims come back in the order of ``refs``. A second copy of one
+    item's message in the same batch is settled: the first copy runs it
+    (counting it twice would charge the item an attempt that never ran).
     """
     now = now_ms()
     with write_transaction(db):
@@ -103,6 +115,7 @@ def claim(db: peewee.Database, refs: Sequence[ItemRef], lease_ms: int) -> list[C
             claims.append(
                 Claim(Verdict.SETTLED) if duplicate else _claim_one(db, item, ref, now, lease_ms)
             )
+        claims = _within_limits(db, claims, by_id, declared, now, lease_ms)
         started = [
             (c.attempt, now, now + lease_ms, now, c.item_id)
             for c in claims
@@ -140,6 +153,40 @@ def _claim_one(
 def _due_at(item: dict[str, Any]) -> int:
     retry_due = item.get("next_attempt_at")
     return int(retry_due if retry_due is not None else item.get("job_created_at") or 0)
+
+
+def _within_limits(
+    db: peewee.Database,
+    claims: list[Claim],
+    by_id: dict[int, dict[str, Any]],
+    declared: Declared,
+    now: int,
+    lease_ms: int,
+) -> list[Claim]:
+    """Park the claims that would exceed a limit; the others hold their keys' slots."""
+    starting = [
+        Starting(
+            c.item_id,
+            c.attempt,
+            c.job_type,
+            c.data,
+            int(by_id[c.item_id]["user_id"]),
+            by_id[c.item_id]["limit_scope"],
+            by_id[c.item_id]["limited_since"],
+        )
+        for c in claims
+        if c.verdict is Verdict.RUN
+    ]
+    verdicts = admission.admit(db, starting, declared, now, lease_ms)
+    return [_limited(c, verdicts.get(c.item_id)) if c.verdict is Verdict.RUN else c for c in claims]
+
+
+def _limited(c: Claim, verdict: tuple[str, ...] | gate.Park | None) -> Claim:
+    if verdict is None:
+        return c
+    if isinstance(verdict, gate.Park):
+        return replace(c, verdict=Verdict.PARKED, attempt=c.attempt - 1)
+    return replace(c, scopes=verdict)
 
 
 def _verdict(item: dict[str, Any], ref: ItemRef, now: int) -> Verdict:
@@ -219,6 +266,7 @@ def record(db: peewee.Database, outcomes: Sequence[Outcome]) -> list[bool]:
         run_many(db, _OUTCOME_SQL, [_outcome_row(o, now) for o in mine])
         retries = [o for o in mine if o.kind == RETRYING]
         enqueue(db, [_retry_entry(o, now) for o in retries], now)
+        gate.release(db, [(o.claim.item_id, o.claim.scopes) for o in mine], now)
         return owned
 
 
@@ -264,7 +312,8 @@ def cancelled_jobs(db: peewee.Database, job_ids: Sequence[str]) -> set[str]:
 def release(db: peewee.Database, c: Claim) -> None:
     """Give a running item back (shutdown grace ran out): its lease ends now."""
     with write_transaction(db):
-        _owned_update(db, c, status=RUNNING, lease_expires_at=now_ms())
+        if _owned_update(db, c, status=RUNNING, lease_expires_at=now_ms()):
+            gate.release(db, [(c.item_id, c.scopes)], now_ms())
 
 
 def mark_dead_lettered(db: peewee.Database, item_ids: Sequence[int]) -> None:

@@ -25,6 +25,8 @@ from workq_core.faults import AFTER_COMMIT_BEFORE_ACK, fault_point
 from workq_core.jobs.messages import BadMessage, ItemRef, decode, idempotency_key
 from workq_core.jobs.states import CANCELLED, COMPLETED, DEAD
 from workq_core.lifecycle import emit
+from workq_core.limits import Limit
+from workq_core.limits.store import declared_by
 from workq_core.pluginmanager import WorkqPluginManager
 from workq_core.registry import JobTypeRegistry, timeout_of
 from workq_core.retry import backoff_ms, policy_for
@@ -101,7 +103,9 @@ class ItemHandler:
     def _claim_run_settle(
         self, receiver: Receiver, pending: Pending, settled: set[int], spans: AttemptSpans
     ) -> None:
-        claims = attempts.claim(self.db, [ref for ref, _ in pending], self.lease_ms)
+        claims = attempts.claim(
+            self.db, [ref for ref, _ in pending], self.lease_ms, self._declared_limits
+        )
         runs: list[tuple[Claim, Delivery]] = []
         dead: list[tuple[Claim, Delivery]] = []
         for (ref, delivery), claim in zip(pending, claims, strict=True):
@@ -128,6 +132,9 @@ class ItemHandler:
                     self._emit_outcome(outcome)
         run_ms = {o.claim.item_id: o.duration_ms for o in outcomes}
         self._dead_letter(receiver, dead, settled, spans, run_ms)
+
+    def _declared_limits(self, job_type: str) -> tuple[Limit, ...]:
+        return declared_by(self.job_types.get(job_type)) if job_type in self.job_types else ()
 
     def _settle_without_running(
         self, receiver: Receiver, delivery: Delivery, claim: Claim, ref: ItemRef

@@ -11,7 +11,10 @@ row for each, so the relay publishes them again. Requiring a live executor
 that ran dry keeps it from duplicating a backlog that is merely long (busy
 executors never run dry) or one whose executors are down; a trickle of other
 work (retries coming due) no longer hides lost messages, as "every executor
-idle" did. A duplicate that does slip through is harmless: the claim decides.
+idle" did. A duplicate that does slip through is harmless: the claim
+decides. Items parked by a limit are not lost but waiting their turn: only
+the head of a key's queue is swept, once its expected wake-up is
+``stall_ms`` past.
 
 Separately, :func:`recover_expired_leases` re-publishes running items whose
 lease ran out, whatever other executors are doing: leases are renewed while
@@ -43,6 +46,10 @@ _STUCK_SQL = (
     " (i.status = ? AND i.updated_at < ?)"
     " OR (i.status = ? AND i.lease_expires_at < ?)"
     " OR (i.status = ? AND i.next_attempt_at < ?))"
+    " AND (i.limit_scope IS NULL OR (i.limited_until < ? AND NOT EXISTS ("
+    "SELECT 1 FROM items h WHERE h.limit_scope = i.limit_scope AND h.status IN (?, ?)"
+    " AND (h.limited_since < i.limited_since"
+    " OR (h.limited_since = i.limited_since AND h.id < i.id)))))"
     " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.item_id = i.id)"
     " LIMIT 1000"
 )
@@ -84,6 +91,7 @@ def sweep(db: peewee.Database, stall_ms: int, heartbeat_ttl_ms: int) -> int:
             return 0
         cutoff = now - stall_ms
         params: list[Any] = [*job_types, QUEUED, cutoff, RUNNING, cutoff, RETRYING, cutoff]
+        params += [cutoff, QUEUED, RETRYING]  # parked items: only a key's head, once overdue
         sql = _STUCK_SQL.format(marks=placeholders(len(job_types)))
         lock = " FOR UPDATE OF i SKIP LOCKED" if is_postgres(db) else ""
         stuck = rows(db, sql + lock, params)

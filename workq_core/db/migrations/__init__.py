@@ -10,6 +10,7 @@ from workq_core.db.migrations import (
     m0003_executors,
     m0004_leases,
     m0007_schedules,
+    m0008_limits,
     m0010_telemetry_retention,
     m0011_executors_ran_dry,
 )
@@ -20,6 +21,7 @@ MIGRATIONS = [
     m0003_executors,
     m0004_leases,
     m0007_schedules,
+    m0008_limits,
     m0010_telemetry_retention,
     m0011_executors_ran_dry,
 ]

@@ -1,0 +1,294 @@
+"""Admit or park items against their keys' limits, inside the claim's transaction.
+
+Every key (a *scope*: job type, limit key, value) has a row in
+``limit_scopes`` that each claim and each release of that key locks, so two
+executors never both take a key's last slot. A slot is a ``limit_slots`` row
+of one attempt; it counts only while that attempt runs under a live lease,
+so an executor that dies holding slots gives them back when its leases run
+out, and nothing has to clean up after it. Starts are ``limit_starts`` rows,
+a sliding window for the rate.
+
+An item over a limit is *parked*: it keeps its status, uses no attempt, and
+its message is acknowledged. It records its key and its place in the key's
+queue (``limited_since``). Parked items are woken in that order by an
+outbox row: at once when a slot frees or a start leaves the window while
+someone holds the lock (claim or record), else the queue's head alone at
+the time it could next run (a holder's lease end, the window's next gap).
+A fresh item never overtakes parked items of its key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import peewee
+
+from workq_core.db.sql import for_update, placeholders, rows, run, run_many
+from workq_core.jobs.outbox import OutboxEntry, enqueue
+from workq_core.jobs.states import QUEUED, RETRYING, RUNNING
+from workq_core.limits.spec import Limit
+
+CONCURRENCY = "CONCURRENCY_LIMIT"
+RATE = "RATE_LIMIT"
+
+_LOCK_SQL = (
+    "INSERT INTO limit_scopes (scope, job_type, concurrency, rate, per_ms) VALUES (?, ?, ?, ?, ?)"
+    " ON CONFLICT (scope) DO UPDATE SET concurrency = excluded.concurrency,"
+    " rate = excluded.rate, per_ms = excluded.per_ms"
+)
+_LOCKED_SQL = "SELECT scope, concurrency, rate, per_ms FROM limit_scopes WHERE scope IN ({m})"
+_LIVE_SQL = (
+    "SELECT COUNT(*) AS n, MIN(i.lease_expires_at) AS soonest FROM limit_slots s"
+    " JOIN items i ON i.id = s.item_id WHERE s.scope = ? AND i.status = ?"
+    " AND i.attempts = s.attempt AND i.lease_expires_at > ?"
+)
+_STARTS_SQL = "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM limit_starts WHERE scope = ? AND at > ?"
+_PRUNE_SQL = "DELETE FROM limit_starts WHERE scope = ? AND at <= ?"
+_PARKED = (
+    "SELECT i.id, i.job_id FROM items i WHERE i.limit_scope = ? AND i.status IN (?, ?)"
+    " ORDER BY i.limited_since, i.id LIMIT ?"
+)
+_PARK_SQL = (
+    "UPDATE items SET limit_scope = ?, limit_reason = ?, limited_until = ?,"
+    " limited_since = COALESCE(limited_since, ?), updated_at = ? WHERE id = ?"
+)
+_UNPARK_SQL = (
+    "UPDATE items SET limit_scope = NULL, limit_reason = NULL, limited_since = NULL,"
+    " limited_until = NULL WHERE id = ?"
+)
+_PENDING_SQL = "SELECT item_id FROM outbox WHERE item_id IN ({m})"
+_HURRY_SQL = "UPDATE outbox SET due_at = ? WHERE item_id IN ({m}) AND due_at > ?"
+_FAR = 2**62
+MAX_WAKE = 1000  # most parked items of one key woken by one transaction
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An item about to start ``attempt``, and the keys of its limits."""
+
+    item_id: int
+    attempt: int
+    scopes: tuple[tuple[str, Limit], ...]
+    parked_scope: str | None = None
+    parked_since: int | None = None
+
+
+@dataclass(frozen=True)
+class Park:
+    """Why an item does not run now: over ``reason`` of ``scope``, until about ``until``."""
+
+    scope: str
+    reason: str
+    until: int
+
+
+@dataclass
+class _Scope:
+    """One key's state under its lock: what runs, what started, who queues first."""
+
+    name: str
+    limit: Limit
+    live: int = 0
+    soonest_lease_end: int | None = None
+    started: int = 0
+    oldest_start: int | None = None
+    head: list[int] = field(default_factory=list)
+    head_limit: int = 0
+    taken: list[int] = field(default_factory=list)
+
+    @property
+    def job_type(self) -> str:
+        return self.name.split("|", 1)[0]
+
+    def running_room(self) -> int:
+        c = self.limit.concurrency
+        return _FAR if c is None else c - self.live - len(self.taken)
+
+    def start_room(self) -> int:
+        r = self.limit.rate
+        return _FAR if r is None else r - self.started - len(self.taken)
+
+    def room(self) -> int:
+        return min(self.running_room(), self.start_room())
+
+    def position(self, c: Candidate) -> int:
+        """How many parked items of this key come before ``c`` (at least; _FAR: unknown, many)."""
+        if c.item_id in self.head:
+            return self.head.index(c.item_id)
+        fresh = c.parked_scope != self.name
+        return len(self.head) if fresh and len(self.head) < self.head_limit else _FAR
+
+    def allows(self, c: Candidate) -> bool:
+        return self.position(c) < self.room()
+
+    def take(self, c: Candidate, lease_end: int) -> None:
+        self.taken.append(c.item_id)
+        self.soonest_lease_end = min(self.soonest_lease_end or lease_end, lease_end)
+        if c.item_id in self.head:
+            self.head.remove(c.item_id)
+
+    def why(self, now: int) -> Park:
+        if self.running_room() <= self.start_room():
+            return Park(self.name, CONCURRENCY, max(now, self.soonest_lease_end or now))
+        return Park(self.name, RATE, self.next_start(now))
+
+    def next_start(self, now: int) -> int:
+        return max(now, (self.oldest_start or now) + self.limit.per_ms)
+
+    def next_chance(self, now: int) -> int:
+        """When the queue's head could run if nobody wakes it before (lease end, window gap)."""
+        if self.running_room() <= 0:
+            return max(now, self.soonest_lease_end or now)
+        if self.start_room() <= 0:
+            return self.next_start(now)
+        return now
+
+
+def admit(
+    db: peewee.Database, candidates: Sequence[Candidate], now: int, lease_ms: int
+) -> dict[int, tuple[str, ...] | Park]:
+    """Each limited candidate's verdict: the scopes it now holds, or why it is parked.
+
+    Admitted candidates start now under leases of ``lease_ms``.
+    """
+    limited = sorted(
+        (c for c in candidates if c.scopes),
+        key=lambda c: (c.parked_since is None, c.parked_since or 0, c.item_id),
+    )
+    if not limited:
+        return {}
+    wanted = {name: limit for c in limited for name, limit in c.scopes}
+    scopes = _lock(db, wanted, now)
+    ids = [c.item_id for c in limited]
+    run(db, f"DELETE FROM limit_slots WHERE item_id IN ({placeholders(len(ids))})", ids)  # noqa: S608
+    verdicts: dict[int, tuple[str, ...] | Park] = {}
+    for c in limited:
+        blocked = next((scopes[name] for name, _ in c.scopes if not scopes[name].allows(c)), None)
+        if blocked is None:
+            for name, _ in c.scopes:
+                scopes[name].take(c, now + lease_ms)
+            verdicts[c.item_id] = tuple(name for name, _ in c.scopes)
+        else:
+            verdicts[c.item_id] = blocked.why(now)
+    _write(db, limited, verdicts, now)
+    _wake(db, scopes.values(), now)
+    return verdicts
+
+
+def release(db: peewee.Database, held: Sequence[tuple[int, Sequence[str]]], now: int) -> None:
+    """Give back the slots of attempts that ended, and wake who may run now."""
+    held = [(item_id, scopes) for item_id, scopes in held if scopes]
+    if not held:
+        return
+    ids = [item_id for item_id, _ in held]
+    run(db, f"DELETE FROM limit_slots WHERE item_id IN ({placeholders(len(ids))})", ids)  # noqa: S608
+    names = sorted({name for _, scopes in held for name in scopes})
+    sql = _LOCKED_SQL.format(m=placeholders(len(names))) + " ORDER BY scope" + for_update(db)
+    found = rows(db, sql, names)
+    _wake(db, [_load(db, _scope_of(row), now, with_head=False) for row in found], now)
+
+
+def wake_parked(db: peewee.Database, job_type: str, now: int) -> int:
+    """Wake every parked item of ``job_type`` (its limits changed); returns how many."""
+    found = rows(
+        db,
+        "SELECT id, job_id FROM items WHERE limit_scope LIKE ? ESCAPE '\\' AND status IN (?, ?)"
+        " ORDER BY limited_since, id LIMIT 100000",
+        [job_type.replace("%", r"\%").replace("_", r"\_") + "|%", QUEUED, RETRYING],
+    )
+    _wake_now(db, job_type, found, now)
+    return len(found)
+
+
+def _lock(db: peewee.Database, wanted: dict[str, Limit], now: int) -> dict[str, _Scope]:
+    """Lock each scope's row in name order (no deadlock between two claims) and load it."""
+    names = sorted(wanted)
+    run_many(
+        db,
+        _LOCK_SQL,
+        [
+            (n, n.split("|", 1)[0], wanted[n].concurrency, wanted[n].rate, wanted[n].per_ms)
+            for n in names
+        ],
+    )
+    return {n: _load(db, _Scope(n, wanted[n]), now) for n in names}
+
+
+def _scope_of(row: dict) -> _Scope:
+    per_s = (row["per_ms"] or 1000) / 1000
+    limit = Limit(concurrency=row["concurrency"], rate=row["rate"], per_s=per_s)
+    return _Scope(row["scope"], limit)
+
+
+def _load(db: peewee.Database, scope: _Scope, now: int, *, with_head: bool = True) -> _Scope:
+    if scope.limit.concurrency is not None:
+        live = rows(db, _LIVE_SQL, [scope.name, RUNNING, now])[0]
+        scope.live, scope.soonest_lease_end = int(live["n"]), live["soonest"]
+    if scope.limit.rate is not None:
+        window_start = now - scope.limit.per_ms
+        run(db, _PRUNE_SQL, [scope.name, window_start])
+        started = rows(db, _STARTS_SQL, [scope.name, window_start])[0]
+        scope.started, scope.oldest_start = int(started["n"]), started["oldest"]
+    scope.head_limit = max(0, min(scope.room(), MAX_WAKE)) if with_head else 0
+    if scope.head_limit:
+        found = rows(db, _PARKED, [scope.name, QUEUED, RETRYING, scope.head_limit])
+        scope.head = [int(row["id"]) for row in found]
+    return scope
+
+
+def _write(
+    db: peewee.Database,
+    limited: Sequence[Candidate],
+    verdicts: dict[int, tuple[str, ...] | Park],
+    now: int,
+) -> None:
+    slots, starts, parks, unparks = [], [], [], []
+    for c in limited:
+        verdict = verdicts[c.item_id]
+        if isinstance(verdict, Park):
+            parks.append((verdict.scope, verdict.reason, verdict.until, now, now, c.item_id))
+            continue
+        if c.parked_scope is not None:
+            unparks.append((c.item_id,))
+        for name, limit in c.scopes:
+            if limit.concurrency is not None:
+                slots.append((name, c.item_id, c.attempt))
+            if limit.rate is not None:
+                starts.append((name, now))
+    run_many(db, "INSERT INTO limit_slots (scope, item_id, attempt) VALUES (?, ?, ?)", slots)
+    run_many(db, "INSERT INTO limit_starts (scope, at) VALUES (?, ?)", starts)
+    run_many(db, _PARK_SQL, parks)
+    run_many(db, _UNPARK_SQL, unparks)
+
+
+def _wake(db: peewee.Database, scopes: Iterable[_Scope], now: int) -> None:
+    """Per key: wake as many parked items as may run now, or give the first a due time.
+
+    Items another transaction has locked are skipped: it is claiming them.
+    """
+    skip = for_update(db, skip_locked=True)
+    for scope in scopes:
+        room = max(0, min(scope.room(), MAX_WAKE))
+        queue = rows(db, _PARKED + skip, [scope.name, QUEUED, RETRYING, max(room, 1)])
+        if room:
+            _wake_now(db, scope.job_type, queue[:room], now)  # their claims look further
+        elif queue:
+            _wake_later(db, scope.job_type, queue[0], scope.next_chance(now), now)
+
+
+def _wake_now(db: peewee.Database, job_type: str, found: list[dict], now: int) -> None:
+    if not found:
+        return
+    ids = [int(row["id"]) for row in found]
+    marks = placeholders(len(ids))
+    run(db, _HURRY_SQL.format(m=marks), [now, *ids, now])
+    pending = {int(r["item_id"]) for r in rows(db, _PENDING_SQL.format(m=marks), ids)}
+    fresh = [row for row in found if int(row["id"]) not in pending]
+    enqueue(db, [OutboxEntry(r["job_id"], job_type, now, int(r["id"])) for r in fresh], now)
+
+
+def _wake_later(db: peewee.Database, job_type: str, row: dict, due: int, now: int) -> None:
+    if rows(db, _PENDING_SQL.format(m="?"), [int(row["id"])]):
+        return
+    enqueue(db, [OutboxEntry(row["job_id"], job_type, due, int(row["id"]))], now)
