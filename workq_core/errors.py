@@ -47,6 +47,10 @@ class AuthError(WorkqError):
     """Not authenticated."""
 
 
+class Forbidden(WorkqError):
+    """Only an admin may do this."""
+
+
 class RateLimited(WorkqError):
     """Too many attempts; try again later."""
 

@@ -9,6 +9,7 @@ from typing import Any
 import peewee
 import pytest
 
+from tests.executor.conftest import make_pipeline, pipeline_env  # noqa: F401 - shared fixtures
 from workq_core.db import connect, migrate
 from workq_core.db.sql import rows, run
 from workq_core.executor import attempts

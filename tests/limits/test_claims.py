@@ -158,3 +158,25 @@ def test_the_sweeper_only_takes_a_keys_head_and_only_once_its_wake_time_is_long_
     run(items.db, "UPDATE items SET limited_until = ? WHERE limit_scope IS NOT NULL", [old])
     assert sweep(items.db, 5_000, 15_000) == 1
     assert [i for i, _ in items.woken()] == [refs[1].item_id]
+
+
+def test_an_item_taken_back_from_a_dead_executor_waits_as_a_retry_when_parked(items):
+    items.limits["Probe"] = [Limit(concurrency=1)]
+    refs = items.submit([{"c": "a"}] * 2)
+    items.claim(refs[:1], lease_ms=30)  # its executor dies
+    time.sleep(0.05)
+    (second,) = items.claim(refs[1:])
+    assert second.verdict is RUN
+
+    assert verdicts(items.claim([items.ref(refs[0])])) == [PARKED]
+
+    parked = items.item(refs[0])
+    assert (parked["status"], parked["attempts"], parked["lease_expires_at"]) == (
+        "retrying",
+        1,
+        None,
+    )
+    items.clear_outbox()
+    items.complete([second])
+    assert [i for i, _ in items.woken()] == [refs[0].item_id]
+    assert verdicts(items.claim([items.ref(refs[0])])) == [RUN]

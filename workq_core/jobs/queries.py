@@ -15,7 +15,8 @@ from workq_core.jobs.states import FINAL, QUEUED, job_status
 
 _JOB_COLUMNS = "j.id, j.user_id, j.type, j.size, j.created_at, j.cancelled_at"
 _ITEM_COLUMNS = (
-    "idx, status, attempts, max_attempts, result, error_type, last_error, started_at, finished_at"
+    "idx, status, attempts, max_attempts, result, error_type, last_error, started_at, finished_at,"
+    " limit_scope, limit_reason, limited_until"
 )
 
 
@@ -60,6 +61,9 @@ class ItemRecord:
     last_error: str | None
     started_at: int | None
     finished_at: int | None
+    limit_scope: str | None = None  # parked by a limit: its key, reason and expected end
+    limit_reason: str | None = None
+    limited_until: int | None = None
 
 
 def find_job(db: peewee.Database, user_id: int, job_id: str) -> JobRecord | None:

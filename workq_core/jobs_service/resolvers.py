@@ -9,6 +9,11 @@ from graphql import GraphQLResolveInfo
 from workq_core.errors import AuthError
 from workq_core.jobs.queries import ItemRecord, JobRecord
 from workq_core.jobs_service.api import JobsApi
+from workq_core.jobs_service.limit_resolvers import (
+    LIMIT_ITEM_FIELDS,
+    LIMIT_MUTATIONS,
+    LIMIT_QUERIES,
+)
 from workq_core.jobs_service.views import (
     ITEM_FIELDS,
     JOB_FIELDS,
@@ -112,12 +117,13 @@ def job_items(
 
 
 RESOLVERS: Resolvers = {
-    "Query": {"jobs": job_types, "job": job, "myJobs": my_jobs},
+    "Query": {"jobs": job_types, "job": job, "myJobs": my_jobs, **LIMIT_QUERIES},
     "Mutation": {
         "executeJob": execute_job,
         "cancelJob": cancel_job,
         "retryDeadItems": retry_dead_items,
+        **LIMIT_MUTATIONS,
     },
     "Job": {**JOB_FIELDS, "items": job_items},
-    "Item": ITEM_FIELDS,
+    "Item": {**ITEM_FIELDS, **LIMIT_ITEM_FIELDS},
 }

@@ -49,9 +49,11 @@ _PARKED = (
     "SELECT i.id, i.job_id FROM items i WHERE i.limit_scope = ? AND i.status IN (?, ?)"
     " ORDER BY i.limited_since, i.id LIMIT ?"
 )
+# An item whose executor died mid-attempt (running, lease ended) waits as a retry.
 _PARK_SQL = (
     "UPDATE items SET limit_scope = ?, limit_reason = ?, limited_until = ?,"
-    " limited_since = COALESCE(limited_since, ?), updated_at = ? WHERE id = ?"
+    " limited_since = COALESCE(limited_since, ?), updated_at = ?,"
+    " status = CASE WHEN status = ? THEN ? ELSE status END, lease_expires_at = NULL WHERE id = ?"
 )
 _UNPARK_SQL = (
     "UPDATE items SET limit_scope = NULL, limit_reason = NULL, limited_since = NULL,"
@@ -247,7 +249,18 @@ def _write(
     for c in limited:
         verdict = verdicts[c.item_id]
         if isinstance(verdict, Park):
-            parks.append((verdict.scope, verdict.reason, verdict.until, now, now, c.item_id))
+            parks.append(
+                (
+                    verdict.scope,
+                    verdict.reason,
+                    verdict.until,
+                    now,
+                    now,
+                    RUNNING,
+                    RETRYING,
+                    c.item_id,
+                )
+            )
             continue
         if c.parked_scope is not None:
             unparks.append((c.item_id,))

@@ -9,6 +9,7 @@ from graphql import GraphQLError
 
 from workq_core.errors import (
     AuthError,
+    Forbidden,
     InvalidPayload,
     JobTypeNotFound,
     RateLimited,
@@ -23,6 +24,7 @@ UNAVAILABLE_MESSAGE = "A service is unavailable; try again later."
 
 _CODES: tuple[tuple[type[WorkqError], str], ...] = (
     (AuthError, "UNAUTHENTICATED"),
+    (Forbidden, "FORBIDDEN"),
     (InvalidPayload, "BAD_USER_INPUT"),
     (JobTypeNotFound, "BAD_USER_INPUT"),
     (RateLimited, "RATE_LIMITED"),
