@@ -4,6 +4,7 @@ from workq.aio import AsyncClient
 from workq.client import Client
 from workq.errors import (
     BadInput,
+    Forbidden,
     JobNotFound,
     NotFound,
     RateLimited,
@@ -16,16 +17,19 @@ from workq.errors import (
     WorkqClientError,
 )
 from workq.schedules import Schedule, ScheduleChanges, ScheduleOptions
-from workq.values import FINAL_STATUSES, Item, Job, User
+from workq.values import FINAL_STATUSES, Item, Job, JobTypeLimits, Limit, User
 
 __all__ = [
     "FINAL_STATUSES",
     "AsyncClient",
     "BadInput",
     "Client",
+    "Forbidden",
     "Item",
     "Job",
     "JobNotFound",
+    "JobTypeLimits",
+    "Limit",
     "NotFound",
     "RateLimited",
     "Schedule",

@@ -14,7 +14,7 @@ from workq.base import ClientBase, Polling
 from workq.errors import Timeout
 from workq.operations import Operation
 from workq.schedules import Schedule, ScheduleChanges, ScheduleOptions
-from workq.values import Item, Job, User
+from workq.values import Item, Job, JobTypeLimits, Limit, User
 
 T = TypeVar("T")
 
@@ -170,6 +170,14 @@ class AsyncClient(ClientBase[httpx.AsyncClient]):
     async def delete_schedule(self, schedule_id: str) -> None:
         """Delete it; the jobs it submitted stay."""
         await self._run(schedules.delete(schedule_id))
+
+    async def limits(self, job_type: str | None = None) -> list[JobTypeLimits]:
+        """The limits in force for every job type, or only ``job_type``."""
+        return await self._run(operations.limits(job_type))
+
+    async def set_limits(self, job_type: str, limits: list[Limit] | None) -> JobTypeLimits:
+        """Admins: replace ``job_type``'s limits for all executors; None: back to declared."""
+        return await self._run(operations.set_limits(job_type, limits))
 
     async def execute(
         self, document: str, variables: dict[str, Any] | None = None

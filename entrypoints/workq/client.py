@@ -14,7 +14,7 @@ from workq.base import ClientBase, Polling
 from workq.errors import Timeout
 from workq.operations import Operation
 from workq.schedules import Schedule, ScheduleChanges, ScheduleOptions
-from workq.values import Item, Job, User
+from workq.values import Item, Job, JobTypeLimits, Limit, User
 
 T = TypeVar("T")
 
@@ -167,6 +167,18 @@ class Client(ClientBase[httpx.Client]):
     def delete_schedule(self, schedule_id: str) -> None:
         """Delete it; the jobs it submitted stay."""
         self._run(schedules.delete(schedule_id))
+
+    def limits(self, job_type: str | None = None) -> list[JobTypeLimits]:
+        """The limits in force for every job type, or only ``job_type``."""
+        return self._run(operations.limits(job_type))
+
+    def set_limits(self, job_type: str, limits: list[Limit] | None) -> JobTypeLimits:
+        """Admins: replace ``job_type``'s limits for all executors; None: back to declared.
+
+        ``Forbidden`` for a user who is not an admin, ``BadInput`` (field ``limits``)
+        for a limit the server refuses.
+        """
+        return self._run(operations.set_limits(job_type, limits))
 
     def execute(self, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """Any GraphQL document against the jobs service; the answer's ``data``."""

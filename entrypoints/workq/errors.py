@@ -77,6 +77,10 @@ class ScheduleNotFound(NotFound):
         self.schedule_id = schedule_id
 
 
+class Forbidden(WorkqClientError):
+    """Refused: only an admin may do that (change limits), or a page of another origin."""
+
+
 class Unavailable(WorkqClientError):
     """The service, or one it depends on, cannot answer now; retrying later may work.
 
@@ -111,6 +115,7 @@ class Timeout(WorkqClientError):
 
 _BY_CODE: dict[str, type[WorkqClientError]] = {
     "UNAUTHENTICATED": Unauthenticated,
+    "FORBIDDEN": Forbidden,
     "BAD_USER_INPUT": BadInput,
     "GRAPHQL_PARSE_FAILED": BadInput,
     "GRAPHQL_VALIDATION_FAILED": BadInput,
@@ -131,7 +136,7 @@ def from_graphql(
     missing one as bad input of field ``id``, which becomes JobNotFound
     (``schedule_id`` likewise becomes ScheduleNotFound).
 
-    Codes without a class of their own (``FORBIDDEN``, ``METHOD_NOT_ALLOWED``,
+    Codes without a class of their own (``METHOD_NOT_ALLOWED``, ``NOT_FOUND``,
     ...) are refusals a correct client does not provoke: the base class, with
     the code.
     """

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
 from workq.errors import JobNotFound
-from workq.values import Item, Job, User
+from workq.values import Item, Job, JobTypeLimits, Limit, User
 
 T = TypeVar("T")
 Service = Literal["auth", "jobs"]
@@ -34,6 +34,10 @@ MY_JOBS = f"""query MyJobs($status: String, $type: String, $first: Int!, $after:
     nodes {{ {JOB} }} nextCursor }} }}"""
 CANCEL = f"""mutation Cancel($id: ID!) {{ cancelJob(id: $id) {{ {JOB} }} }}"""
 RETRY_DEAD = f"""mutation RetryDead($id: ID!) {{ retryDeadItems(id: $id) {{ {JOB} }} }}"""
+LIMITS = JobTypeLimits.selection()
+SHOW_LIMITS = f"""query Limits($name: String) {{ jobTypeLimits(name: $name) {{ {LIMITS} }} }}"""
+SET_LIMITS = f"""mutation SetLimits($name: String!, $limits: [LimitInput!]) {{
+  setJobTypeLimits(name: $name, limits: $limits) {{ {LIMITS} }} }}"""
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,23 @@ def retry_dead(job_id: str) -> Operation[Job]:
         lambda data, _url: Job.from_dict(data["retryDeadItems"]),
         {"id": job_id},
         job_id,
+    )
+
+
+def limits(job_type: str | None) -> Operation[list[JobTypeLimits]]:
+    def read(data: Data, _url: str) -> list[JobTypeLimits]:
+        return [JobTypeLimits.from_dict(found) for found in data["jobTypeLimits"]]
+
+    return Operation("jobs", SHOW_LIMITS, read, {"name": job_type})
+
+
+def set_limits(job_type: str, limits: list[Limit] | None) -> Operation[JobTypeLimits]:
+    wanted = None if limits is None else [limit.to_dict() for limit in limits]
+    return Operation(
+        "jobs",
+        SET_LIMITS,
+        lambda data, _url: JobTypeLimits.from_dict(data["setJobTypeLimits"]),
+        {"name": job_type, "limits": wanted},
     )
 
 

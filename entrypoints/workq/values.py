@@ -139,3 +139,51 @@ class User(_Record):
 
     id: str
     email: str
+
+
+@dataclass(frozen=True)
+class Limit(_Record):
+    """A concurrency and/or rate limit of a job type, counted per ``key`` (docs/limits.md).
+
+    ``key``: None (the whole job type), ``"user"`` or a JSON pointer into the
+    item's data such as ``"/customer_id"``; ``rate`` starts per ``per_s`` seconds.
+    """
+
+    API: ClassVar[dict[str, str]] = {
+        "key": "key",
+        "concurrency": "concurrency",
+        "rate": "rate",
+        "perS": "per_s",
+    }
+
+    key: str | None = None
+    concurrency: int | None = None
+    rate: int | None = None
+    per_s: float = 1.0
+
+
+@dataclass(frozen=True)
+class JobTypeLimits:
+    """A job type's limits in force, and whether they are ``declared`` or an ``override``."""
+
+    job_type: str
+    limits: tuple[Limit, ...]
+    source: str
+    updated_at: dt.datetime | None
+
+    @classmethod
+    def selection(cls) -> str:
+        return f"name source updatedAt limits {{ {Limit.selection()} }}"
+
+    @classmethod
+    def from_dict(cls, record: Mapping[str, Any]) -> Self:
+        limits = tuple(Limit.from_dict(limit) for limit in record["limits"])
+        return cls(record["name"], limits, record["source"], _parse_time(record["updatedAt"]))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.job_type,
+            "source": self.source,
+            "updatedAt": _format_time(self.updated_at),
+            "limits": [limit.to_dict() for limit in self.limits],
+        }

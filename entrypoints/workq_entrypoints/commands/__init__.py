@@ -6,6 +6,7 @@ from workq_entrypoints.commands import (
     demo_cmd,
     executor_cmd,
     jobs_cmd,
+    limits_cmd,
     list_cmd,
     login_cmd,
     migrate_cmd,
@@ -23,3 +24,4 @@ ALL = [plugins_cmd, config_cmd, executor_cmd, migrate_cmd, purge_cmd, auth_cmd, 
 ALL += [demo_cmd]
 ALL += [login_cmd, submit_cmd, status_cmd, watch_cmd, list_cmd, new_plugin_cmd]
 ALL += [schedule_cmd]
+ALL += [limits_cmd]
