@@ -21,7 +21,12 @@ class BenchJob:
     description = "A benchmark job: no-op or Fibonacci(1000), recorded in the bench sink."
     input_schema = {
         "type": "object",
-        "properties": {"kind": {"enum": list(KINDS)}, "id": {"type": "string"}},
+        # ``key``: which customer an item is for, for bench.limits' per-key limit.
+        "properties": {
+            "kind": {"enum": list(KINDS)},
+            "id": {"type": "string"},
+            "key": {"type": "string"},
+        },
         "required": ["kind", "id"],
         "additionalProperties": False,
     }

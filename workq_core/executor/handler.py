@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -60,6 +60,9 @@ class ItemHandler:
     lease_ms: int = 60_000
     pool: ProcessPool | None = None
     running: RunningAttempts = field(default_factory=RunningAttempts)
+    # Called after a commit that may have woken items parked by a limit: the
+    # in-process relay's ``wake``, so they are published now, not at its next poll.
+    wake_relay: Callable[[], None] = lambda: None
 
     def handle(self, receiver: Receiver, deliveries: Sequence[Delivery]) -> None:
         """Settle every delivery: ack, nack, or dead-letter, each exactly once."""
@@ -118,6 +121,8 @@ class ItemHandler:
                 settled.add(id(delivery))
         outcomes = self._run_all([claim for claim, _ in runs], spans)
         owned = attempts.record(self.db, outcomes)
+        if any(c.scopes or c.verdict is Verdict.PARKED for c in claims):
+            self.wake_relay()
         fault_point(AFTER_COMMIT_BEFORE_ACK)
         for (claim, delivery), outcome, mine in zip(runs, outcomes, owned, strict=True):
             if mine and outcome.kind == DEAD:

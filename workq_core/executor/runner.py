@@ -92,6 +92,7 @@ def start_executor(
             stall_ms=stall_ms(settings),
             lease_ms=lease_ms(settings),
         ).start()
+        handle.worker.handler.wake_relay = handle.relay.wake
     if spawn_args is not None:
         context = multiprocessing.get_context("spawn")
         for n in range(settings.executor.processes - 1):
