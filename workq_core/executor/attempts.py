@@ -103,7 +103,9 @@ def claim(
     """
     now = now_ms()
     with write_transaction(db):
-        lock = " FOR UPDATE OF i" if for_update(db) else ""
+        # Rows locked in id order: two claims of overlapping batches (duplicate
+        # messages, woken parked items) must not each wait for the other's.
+        lock = " ORDER BY i.id FOR UPDATE OF i" if for_update(db) else ""
         ids = [ref.item_id for ref in refs]
         found = rows(db, _CLAIM_SQL.format(marks=placeholders(len(ids))) + lock, ids)
         by_id = {int(item["id"]): item for item in found}
@@ -115,7 +117,7 @@ def claim(
             claims.append(
                 Claim(Verdict.SETTLED) if duplicate else _claim_one(db, item, ref, now, lease_ms)
             )
-        claims = _within_limits(db, claims, by_id, declared, now, lease_ms)
+        claims = _within_limits(db, claims, by_id, declared, now + lease_ms)
         started = [
             (c.attempt, now, now + lease_ms, now, c.item_id)
             for c in claims
@@ -160,8 +162,7 @@ def _within_limits(
     claims: list[Claim],
     by_id: dict[int, dict[str, Any]],
     declared: Declared,
-    now: int,
-    lease_ms: int,
+    lease_end: int,
 ) -> list[Claim]:
     """Park the claims that would exceed a limit; the others hold their keys' slots."""
     starting = [
@@ -177,7 +178,7 @@ def _within_limits(
         for c in claims
         if c.verdict is Verdict.RUN
     ]
-    verdicts = admission.admit(db, starting, declared, now, lease_ms)
+    verdicts = admission.admit(db, starting, declared, lease_end)
     return [_limited(c, verdicts.get(c.item_id)) if c.verdict is Verdict.RUN else c for c in claims]
 
 
@@ -258,7 +259,7 @@ def record(db: peewee.Database, outcomes: Sequence[Outcome]) -> list[bool]:
     now = now_ms()
     with write_transaction(db):
         ids = [o.claim.item_id for o in outcomes]
-        lock = for_update(db)
+        lock = " ORDER BY id" + for_update(db)
         current = rows(db, _OWNER_SQL.format(marks=placeholders(len(ids))) + lock, ids)
         attempts = {int(r["id"]): int(r["attempts"]) for r in current if r["status"] == RUNNING}
         owned = [attempts.get(o.claim.item_id) == o.claim.attempt for o in outcomes]
@@ -266,7 +267,7 @@ def record(db: peewee.Database, outcomes: Sequence[Outcome]) -> list[bool]:
         run_many(db, _OUTCOME_SQL, [_outcome_row(o, now) for o in mine])
         retries = [o for o in mine if o.kind == RETRYING]
         enqueue(db, [_retry_entry(o, now) for o in retries], now)
-        gate.release(db, [(o.claim.item_id, o.claim.scopes) for o in mine], now)
+        gate.release(db, [(o.claim.item_id, o.claim.scopes) for o in mine])
         return owned
 
 
@@ -313,7 +314,7 @@ def release(db: peewee.Database, c: Claim) -> None:
     """Give a running item back (shutdown grace ran out): its lease ends now."""
     with write_transaction(db):
         if _owned_update(db, c, status=RUNNING, lease_expires_at=now_ms()):
-            gate.release(db, [(c.item_id, c.scopes)], now_ms())
+            gate.release(db, [(c.item_id, c.scopes)])
 
 
 def mark_dead_lettered(db: peewee.Database, item_ids: Sequence[int]) -> None:

@@ -34,8 +34,7 @@ def admit(
     db: peewee.Database,
     starting: Sequence[Starting],
     declared: Declared,
-    now: int,
-    lease_ms: int,
+    lease_end: int,
 ) -> dict[int, tuple[str, ...] | Park]:
     """In the claim's transaction: limited items' held scopes, or where they are parked.
 
@@ -57,4 +56,4 @@ def admit(
         )
         for s in starting
     ]
-    return gate.admit(db, candidates, now, lease_ms)
+    return gate.admit(db, candidates, lease_end)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import peewee
 
-from workq_core.db.sql import for_update, placeholders, rows, run, run_many
+from workq_core.db.sql import for_update, now_ms, placeholders, rows, run, run_many
 from workq_core.jobs.outbox import OutboxEntry, enqueue
 from workq_core.jobs.states import QUEUED, RETRYING, RUNNING
 from workq_core.limits.spec import Limit
@@ -43,7 +43,7 @@ _LIVE_SQL = (
     " JOIN items i ON i.id = s.item_id WHERE s.scope = ? AND i.status = ?"
     " AND i.attempts = s.attempt AND i.lease_expires_at > ?"
 )
-_STARTS_SQL = "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM limit_starts WHERE scope = ? AND at > ?"
+_STARTS_SQL = "SELECT at FROM limit_starts WHERE scope = ? AND at > ? ORDER BY at LIMIT ?"
 _PRUNE_SQL = "DELETE FROM limit_starts WHERE scope = ? AND at <= ?"
 _PARKED = (
     "SELECT i.id, i.job_id FROM items i WHERE i.limit_scope = ? AND i.status IN (?, ?)"
@@ -93,8 +93,7 @@ class _Scope:
     limit: Limit
     live: int = 0
     soonest_lease_end: int | None = None
-    started: int = 0
-    oldest_start: int | None = None
+    starts: list[int] = field(default_factory=list)  # in the window, oldest first
     head: list[int] = field(default_factory=list)
     head_limit: int = 0
     taken: list[int] = field(default_factory=list)
@@ -109,7 +108,7 @@ class _Scope:
 
     def start_room(self) -> int:
         r = self.limit.rate
-        return _FAR if r is None else r - self.started - len(self.taken)
+        return _FAR if r is None else r - len(self.starts) - len(self.taken)
 
     def room(self) -> int:
         return min(self.running_room(), self.start_room())
@@ -136,23 +135,22 @@ class _Scope:
         return Park(self.name, RATE, self.next_start(now))
 
     def next_start(self, now: int) -> int:
-        return max(now, (self.oldest_start or now) + self.limit.per_ms)
+        return self.start_times(now, 1)[0]
 
-    def next_chance(self, now: int) -> int:
-        """When the queue's head could run if nobody wakes it before (lease end, window gap)."""
-        if self.running_room() <= 0:
-            return max(now, self.soonest_lease_end or now)
-        if self.start_room() <= 0:
-            return self.next_start(now)
-        return now
+    def start_times(self, now: int, count: int) -> list[int]:
+        """When each of the next ``count`` starts may be: now, or as old ones leave the window."""
+        starts = self.starts + [now] * len(self.taken)
+        free = max(0, (self.limit.rate or 0) - len(starts))
+        later = [at + self.limit.per_ms for at in starts[: max(0, count - free)]]
+        return ([now] * free + later)[:count] or [now]
 
 
 def admit(
-    db: peewee.Database, candidates: Sequence[Candidate], now: int, lease_ms: int
+    db: peewee.Database, candidates: Sequence[Candidate], lease_end: int
 ) -> dict[int, tuple[str, ...] | Park]:
     """Each limited candidate's verdict: the scopes it now holds, or why it is parked.
 
-    Admitted candidates start now under leases of ``lease_ms``.
+    Admitted candidates start now under leases that end at ``lease_end``.
     """
     limited = sorted(
         (c for c in candidates if c.scopes),
@@ -161,7 +159,10 @@ def admit(
     if not limited:
         return {}
     wanted = {name: limit for c in limited for name, limit in c.scopes}
-    scopes = _lock(db, wanted, now)
+    scopes = _lock(db, wanted)
+    now = now_ms()  # after the wait for the locks: starts are recorded when they happen
+    for scope in scopes.values():
+        _load(db, scope, now)
     ids = [c.item_id for c in limited]
     run(db, f"DELETE FROM limit_slots WHERE item_id IN ({placeholders(len(ids))})", ids)  # noqa: S608
     verdicts: dict[int, tuple[str, ...] | Park] = {}
@@ -169,7 +170,7 @@ def admit(
         blocked = next((scopes[name] for name, _ in c.scopes if not scopes[name].allows(c)), None)
         if blocked is None:
             for name, _ in c.scopes:
-                scopes[name].take(c, now + lease_ms)
+                scopes[name].take(c, lease_end)
             verdicts[c.item_id] = tuple(name for name, _ in c.scopes)
         else:
             verdicts[c.item_id] = blocked.why(now)
@@ -178,7 +179,7 @@ def admit(
     return verdicts
 
 
-def release(db: peewee.Database, held: Sequence[tuple[int, Sequence[str]]], now: int) -> None:
+def release(db: peewee.Database, held: Sequence[tuple[int, Sequence[str]]]) -> None:
     """Give back the slots of attempts that ended, and wake who may run now."""
     held = [(item_id, scopes) for item_id, scopes in held if scopes]
     if not held:
@@ -188,6 +189,7 @@ def release(db: peewee.Database, held: Sequence[tuple[int, Sequence[str]]], now:
     names = sorted({name for _, scopes in held for name in scopes})
     sql = _LOCKED_SQL.format(m=placeholders(len(names))) + " ORDER BY scope" + for_update(db)
     found = rows(db, sql, names)
+    now = now_ms()
     _wake(db, [_load(db, _scope_of(row), now, with_head=False) for row in found], now)
 
 
@@ -203,8 +205,8 @@ def wake_parked(db: peewee.Database, job_type: str, now: int) -> int:
     return len(found)
 
 
-def _lock(db: peewee.Database, wanted: dict[str, Limit], now: int) -> dict[str, _Scope]:
-    """Lock each scope's row in name order (no deadlock between two claims) and load it."""
+def _lock(db: peewee.Database, wanted: dict[str, Limit]) -> dict[str, _Scope]:
+    """Lock each scope's row in name order (no deadlock between two claims)."""
     names = sorted(wanted)
     run_many(
         db,
@@ -214,7 +216,7 @@ def _lock(db: peewee.Database, wanted: dict[str, Limit], now: int) -> dict[str, 
             for n in names
         ],
     )
-    return {n: _load(db, _Scope(n, wanted[n]), now) for n in names}
+    return {n: _Scope(n, wanted[n]) for n in names}
 
 
 def _scope_of(row: dict) -> _Scope:
@@ -230,8 +232,8 @@ def _load(db: peewee.Database, scope: _Scope, now: int, *, with_head: bool = Tru
     if scope.limit.rate is not None:
         window_start = now - scope.limit.per_ms
         run(db, _PRUNE_SQL, [scope.name, window_start])
-        started = rows(db, _STARTS_SQL, [scope.name, window_start])[0]
-        scope.started, scope.oldest_start = int(started["n"]), started["oldest"]
+        found = rows(db, _STARTS_SQL, [scope.name, window_start, scope.limit.rate])
+        scope.starts = [int(row["at"]) for row in found]
     scope.head_limit = max(0, min(scope.room(), MAX_WAKE)) if with_head else 0
     if scope.head_limit:
         found = rows(db, _PARKED, [scope.name, QUEUED, RETRYING, scope.head_limit])
@@ -276,18 +278,30 @@ def _write(
 
 
 def _wake(db: peewee.Database, scopes: Iterable[_Scope], now: int) -> None:
-    """Per key: wake as many parked items as may run now, or give the first a due time.
+    """Per key: wake as many parked items as may run now, else give the next ones due times.
 
-    Items another transaction has locked are skipped: it is claiming them.
+    Concurrency full: the head alone, when a holder's lease would end (its
+    executor may have died). Rate full: the next ``rate``, each when a start
+    leaves the window. Items another transaction has locked are skipped: it
+    is claiming them.
     """
     skip = for_update(db, skip_locked=True)
     for scope in scopes:
         room = max(0, min(scope.room(), MAX_WAKE))
-        queue = rows(db, _PARKED + skip, [scope.name, QUEUED, RETRYING, max(room, 1)])
         if room:
-            _wake_now(db, scope.job_type, queue[:room], now)  # their claims look further
-        elif queue:
-            _wake_later(db, scope.job_type, queue[0], scope.next_chance(now), now)
+            wanted = room
+        elif scope.running_room() <= 0:
+            wanted = 1
+        else:
+            wanted = min(scope.limit.rate or 1, MAX_WAKE)
+        queue = rows(db, _PARKED + skip, [scope.name, QUEUED, RETRYING, wanted])
+        if room:
+            _wake_now(db, scope.job_type, queue, now)  # their claims look further
+        elif scope.running_room() <= 0:
+            lease_end = max(now, scope.soonest_lease_end or now)
+            _wake_later(db, scope.job_type, queue, [lease_end], now)
+        else:
+            _wake_later(db, scope.job_type, queue, scope.start_times(now, len(queue)), now)
 
 
 def _wake_now(db: peewee.Database, job_type: str, found: list[dict], now: int) -> None:
@@ -301,7 +315,19 @@ def _wake_now(db: peewee.Database, job_type: str, found: list[dict], now: int) -
     enqueue(db, [OutboxEntry(r["job_id"], job_type, now, int(r["id"])) for r in fresh], now)
 
 
-def _wake_later(db: peewee.Database, job_type: str, row: dict, due: int, now: int) -> None:
-    if rows(db, _PENDING_SQL.format(m="?"), [int(row["id"])]):
+def _wake_later(
+    db: peewee.Database, job_type: str, found: list[dict], dues: Sequence[int], now: int
+) -> None:
+    """Due times for parked items that have no message coming yet."""
+    if not found:
         return
-    enqueue(db, [OutboxEntry(row["job_id"], job_type, due, int(row["id"]))], now)
+    ids = [int(row["id"]) for row in found]
+    pending = {
+        int(r["item_id"]) for r in rows(db, _PENDING_SQL.format(m=placeholders(len(ids))), ids)
+    }
+    entries = [
+        OutboxEntry(row["job_id"], job_type, due, int(row["id"]))
+        for row, due in zip(found, dues, strict=False)
+        if int(row["id"]) not in pending
+    ]
+    enqueue(db, entries, now)
