@@ -38,16 +38,23 @@ _LOCK_SQL = (
     " rate = excluded.rate, per_ms = excluded.per_ms"
 )
 _LOCKED_SQL = "SELECT scope, concurrency, rate, per_ms FROM limit_scopes WHERE scope IN ({m})"
+# Each read covers every key of the transaction at once: keys' rows stay locked
+# for as few round trips as possible.
 _LIVE_SQL = (
-    "SELECT COUNT(*) AS n, MIN(i.lease_expires_at) AS soonest FROM limit_slots s"
-    " JOIN items i ON i.id = s.item_id WHERE s.scope = ? AND i.status = ?"
-    " AND i.attempts = s.attempt AND i.lease_expires_at > ?"
+    "SELECT s.scope, COUNT(*) AS n, MIN(i.lease_expires_at) AS soonest FROM limit_slots s"
+    " JOIN items i ON i.id = s.item_id WHERE s.scope IN ({m}) AND i.status = ?"
+    " AND i.attempts = s.attempt AND i.lease_expires_at > ? GROUP BY s.scope"
 )
-_STARTS_SQL = "SELECT at FROM limit_starts WHERE scope = ? AND at > ? ORDER BY at LIMIT ?"
+_STARTS_SQL = "SELECT scope, at FROM limit_starts WHERE scope IN ({m}) AND at > ? ORDER BY at"
 _PRUNE_SQL = "DELETE FROM limit_starts WHERE scope = ? AND at <= ?"
-_PARKED = (
-    "SELECT i.id, i.job_id FROM items i WHERE i.limit_scope = ? AND i.status IN (?, ?)"
-    " ORDER BY i.limited_since, i.id LIMIT ?"
+# One key's queue head; a transaction's keys are read as a UNION ALL of these.
+_QUEUE_SQL = (
+    "SELECT * FROM (SELECT id, job_id, limit_scope, limited_since FROM items"
+    " WHERE limit_scope = ? AND status IN (?, ?) ORDER BY limited_since, id LIMIT ?) q{n}"
+)
+_STILL_PARKED_SQL = (
+    "SELECT id FROM items WHERE id IN ({m}) AND limit_scope IS NOT NULL AND status IN (?, ?)"
+    " ORDER BY id"
 )
 # An item whose executor died mid-attempt (running, lease ended) waits as a retry.
 _PARK_SQL = (
@@ -161,8 +168,7 @@ def admit(
     wanted = {name: limit for c in limited for name, limit in c.scopes}
     scopes = _lock(db, wanted)
     now = now_ms()  # after the wait for the locks: starts are recorded when they happen
-    for scope in scopes.values():
-        _load(db, scope, now)
+    _load(db, list(scopes.values()), now)
     ids = [c.item_id for c in limited]
     run(db, f"DELETE FROM limit_slots WHERE item_id IN ({placeholders(len(ids))})", ids)  # noqa: S608
     verdicts: dict[int, tuple[str, ...] | Park] = {}
@@ -190,7 +196,9 @@ def release(db: peewee.Database, held: Sequence[tuple[int, Sequence[str]]]) -> N
     sql = _LOCKED_SQL.format(m=placeholders(len(names))) + " ORDER BY scope" + for_update(db)
     found = rows(db, sql, names)
     now = now_ms()
-    _wake(db, [_load(db, _scope_of(row), now, with_head=False) for row in found], now)
+    scopes = [_scope_of(row) for row in found]
+    _load(db, scopes, now, with_head=False)
+    _wake(db, scopes, now)
 
 
 def wake_parked(db: peewee.Database, job_type: str, now: int) -> int:
@@ -201,7 +209,7 @@ def wake_parked(db: peewee.Database, job_type: str, now: int) -> int:
         " ORDER BY limited_since, id LIMIT 100000",
         [job_type.replace("%", r"\%").replace("_", r"\_") + "|%", QUEUED, RETRYING],
     )
-    _wake_now(db, job_type, found, now)
+    _wake_now(db, [(row, job_type) for row in found], now)
     return len(found)
 
 
@@ -225,20 +233,48 @@ def _scope_of(row: dict) -> _Scope:
     return _Scope(row["scope"], limit)
 
 
-def _load(db: peewee.Database, scope: _Scope, now: int, *, with_head: bool = True) -> _Scope:
-    if scope.limit.concurrency is not None:
-        live = rows(db, _LIVE_SQL, [scope.name, RUNNING, now])[0]
-        scope.live, scope.soonest_lease_end = int(live["n"]), live["soonest"]
-    if scope.limit.rate is not None:
-        window_start = now - scope.limit.per_ms
-        run(db, _PRUNE_SQL, [scope.name, window_start])
-        found = rows(db, _STARTS_SQL, [scope.name, window_start, scope.limit.rate])
-        scope.starts = [int(row["at"]) for row in found]
-    scope.head_limit = max(0, min(scope.room(), MAX_WAKE)) if with_head else 0
-    if scope.head_limit:
-        found = rows(db, _PARKED, [scope.name, QUEUED, RETRYING, scope.head_limit])
-        scope.head = [int(row["id"]) for row in found]
-    return scope
+def _load(
+    db: peewee.Database, scopes: Sequence[_Scope], now: int, *, with_head: bool = True
+) -> None:
+    """Fill each key's running slots, starts in its window and (``with_head``) queue head."""
+    by_name = {scope.name: scope for scope in scopes}
+    counted = [s.name for s in scopes if s.limit.concurrency is not None]
+    if counted:
+        sql = _LIVE_SQL.format(m=placeholders(len(counted)))
+        for row in rows(db, sql, [*counted, RUNNING, now]):
+            scope = by_name[row["scope"]]
+            scope.live, scope.soonest_lease_end = int(row["n"]), row["soonest"]
+    rated = [s for s in scopes if s.limit.rate is not None]
+    if rated:
+        run_many(db, _PRUNE_SQL, [(s.name, now - s.limit.per_ms) for s in rated])
+        widest = max(s.limit.per_ms for s in rated)
+        sql = _STARTS_SQL.format(m=placeholders(len(rated)))
+        for row in rows(db, sql, [*(s.name for s in rated), now - widest]):
+            scope = by_name[row["scope"]]
+            if int(row["at"]) > now - scope.limit.per_ms:
+                scope.starts.append(int(row["at"]))
+    if with_head:
+        for scope in scopes:
+            scope.head_limit = max(0, min(scope.room(), MAX_WAKE))
+        heads = _queues(db, {s.name: s.head_limit for s in scopes if s.head_limit})
+        for name, queue in heads.items():
+            by_name[name].head = [int(row["id"]) for row in queue]
+
+
+def _queues(db: peewee.Database, lengths: dict[str, int]) -> dict[str, list[dict]]:
+    """The first ``lengths[key]`` parked items of each key, in queue order, in one query."""
+    if not lengths:
+        return {}
+    parts, params = [], []
+    for n, (name, length) in enumerate(lengths.items()):
+        parts.append(_QUEUE_SQL.format(n=n))
+        params += [name, QUEUED, RETRYING, length]
+    found: dict[str, list[dict]] = {name: [] for name in lengths}
+    for row in rows(db, " UNION ALL ".join(parts), params):
+        found[row["limit_scope"]].append(row)
+    for queue in found.values():
+        queue.sort(key=lambda row: (row["limited_since"], row["id"]))
+    return found
 
 
 def _write(
@@ -285,49 +321,66 @@ def _wake(db: peewee.Database, scopes: Iterable[_Scope], now: int) -> None:
     leaves the window. Items another transaction has locked are skipped: it
     is claiming them.
     """
-    skip = for_update(db, skip_locked=True)
+    plans: list[tuple[_Scope, int, list[int] | None]] = []
     for scope in scopes:
         room = max(0, min(scope.room(), MAX_WAKE))
         if room:
-            wanted = room
+            plans.append((scope, room, None))
         elif scope.running_room() <= 0:
-            wanted = 1
+            plans.append((scope, 1, [max(now, scope.soonest_lease_end or now)]))
         else:
             wanted = min(scope.limit.rate or 1, MAX_WAKE)
-        queue = rows(db, _PARKED + skip, [scope.name, QUEUED, RETRYING, wanted])
-        if room:
-            _wake_now(db, scope.job_type, queue, now)  # their claims look further
-        elif scope.running_room() <= 0:
-            lease_end = max(now, scope.soonest_lease_end or now)
-            _wake_later(db, scope.job_type, queue, [lease_end], now)
+            plans.append((scope, wanted, scope.start_times(now, wanted)))
+    queues = _queues(db, {scope.name: wanted for scope, wanted, _ in plans})
+    mine = _lock_parked(db, [int(row["id"]) for queue in queues.values() for row in queue])
+    at_once: list[tuple[dict, str]] = []
+    later: list[tuple[dict, str, int]] = []
+    for scope, _wanted, dues in plans:
+        queue = [row for row in queues[scope.name] if int(row["id"]) in mine]
+        if dues is None:
+            at_once += [(row, scope.job_type) for row in queue]  # their claims look further
         else:
-            _wake_later(db, scope.job_type, queue, scope.start_times(now, len(queue)), now)
+            later += [(row, scope.job_type, due) for row, due in zip(queue, dues, strict=False)]
+    _wake_now(db, at_once, now)
+    _wake_later(db, later, now)
 
 
-def _wake_now(db: peewee.Database, job_type: str, found: list[dict], now: int) -> None:
+def _lock_parked(db: peewee.Database, ids: list[int]) -> set[int]:
+    """Those of ``ids`` still parked, locked; on PostgreSQL skipping rows another holds."""
+    if not ids:
+        return set()
+    sql = _STILL_PARKED_SQL.format(m=placeholders(len(ids))) + for_update(db, skip_locked=True)
+    return {int(row["id"]) for row in rows(db, sql, [*ids, QUEUED, RETRYING])}
+
+
+def _pending(db: peewee.Database, ids: list[int]) -> set[int]:
+    found = rows(db, _PENDING_SQL.format(m=placeholders(len(ids))), ids)
+    return {int(row["item_id"]) for row in found}
+
+
+def _wake_now(db: peewee.Database, found: list[tuple[dict, str]], now: int) -> None:
+    """Publish these parked items now: bring a later wake-up forward, or add one."""
     if not found:
         return
-    ids = [int(row["id"]) for row in found]
-    marks = placeholders(len(ids))
-    run(db, _HURRY_SQL.format(m=marks), [now, *ids, now])
-    pending = {int(r["item_id"]) for r in rows(db, _PENDING_SQL.format(m=marks), ids)}
-    fresh = [row for row in found if int(row["id"]) not in pending]
-    enqueue(db, [OutboxEntry(r["job_id"], job_type, now, int(r["id"])) for r in fresh], now)
+    ids = [int(row["id"]) for row, _ in found]
+    run(db, _HURRY_SQL.format(m=placeholders(len(ids))), [now, *ids, now])
+    pending = _pending(db, ids)
+    entries = [
+        OutboxEntry(row["job_id"], job_type, now, int(row["id"]))
+        for row, job_type in found
+        if int(row["id"]) not in pending
+    ]
+    enqueue(db, entries, now)
 
 
-def _wake_later(
-    db: peewee.Database, job_type: str, found: list[dict], dues: Sequence[int], now: int
-) -> None:
+def _wake_later(db: peewee.Database, found: list[tuple[dict, str, int]], now: int) -> None:
     """Due times for parked items that have no message coming yet."""
     if not found:
         return
-    ids = [int(row["id"]) for row in found]
-    pending = {
-        int(r["item_id"]) for r in rows(db, _PENDING_SQL.format(m=placeholders(len(ids))), ids)
-    }
+    pending = _pending(db, [int(row["id"]) for row, _, _ in found])
     entries = [
         OutboxEntry(row["job_id"], job_type, due, int(row["id"]))
-        for row, due in zip(found, dues, strict=False)
+        for row, job_type, due in found
         if int(row["id"]) not in pending
     ]
     enqueue(db, entries, now)
