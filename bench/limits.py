@@ -65,6 +65,8 @@ def measure(system: WorkqSystem, args: argparse.Namespace) -> dict[str, Any]:
         make_admin(system)
         if args.executor_relays:
             system.env["WORKQ_EXECUTOR_RELAY"] = "true"
+        if args.batch_size:
+            system.env["WORKQ_EXECUTOR_BATCH_SIZE"] = str(args.batch_size)
         system.start_workers(args.workers)
         drain(system, min(args.items, 200), args.keys)  # warm up: topics, connections
         free, limited = [], []
@@ -96,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
         "--executor-relays",
         action="store_true",
         help="each executor runs an outbox relay too (the default of `workq executor`)",
+    )
+    parser.add_argument(
+        "--batch-size", type=int, help="executor.batch_size of the executors (default: shipped)"
     )
     parser.add_argument("--timeout", type=float, default=600)
     parser.add_argument("--out", type=Path)
