@@ -50,7 +50,7 @@ _PRUNE_SQL = "DELETE FROM limit_starts WHERE scope = ? AND at <= ?"
 # One key's queue head; a transaction's keys are read as a UNION ALL of these.
 _QUEUE_SQL = (
     "SELECT * FROM (SELECT id, job_id, limit_scope, limited_since FROM items"
-    " WHERE limit_scope = ? AND status IN (?, ?) ORDER BY limited_since, id LIMIT ?) q{n}"
+    " WHERE limit_scope = ? AND status IN (?, ?) ORDER BY limited_since, id LIMIT ?) q"
 )
 _STILL_PARKED_SQL = (
     "SELECT id FROM items WHERE id IN ({m}) AND limit_scope IS NOT NULL AND status IN (?, ?)"
@@ -265,12 +265,9 @@ def _queues(db: peewee.Database, lengths: dict[str, int]) -> dict[str, list[dict
     """The first ``lengths[key]`` parked items of each key, in queue order, in one query."""
     if not lengths:
         return {}
-    parts, params = [], []
-    for n, (name, length) in enumerate(lengths.items()):
-        parts.append(_QUEUE_SQL.format(n=n))
-        params += [name, QUEUED, RETRYING, length]
+    params = [value for name, n in lengths.items() for value in (name, QUEUED, RETRYING, n)]
     found: dict[str, list[dict]] = {name: [] for name in lengths}
-    for row in rows(db, " UNION ALL ".join(parts), params):
+    for row in rows(db, " UNION ALL ".join([_QUEUE_SQL] * len(lengths)), params):
         found[row["limit_scope"]].append(row)
     for queue in found.values():
         queue.sort(key=lambda row: (row["limited_since"], row["id"]))
