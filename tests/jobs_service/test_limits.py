@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from tests.jobs_service.conftest import submit
 from workq_core.db.sql import rows, run
 from workq_core.executor import attempts
 from workq_core.executor.attempts import Verdict
 from workq_core.jobs.messages import ItemRef
+
+# The API's rules are the same on both engines; tests/limits runs the claims on both.
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 LIMITS = "limits { key concurrency rate perS }"
 SHOW = f"""query ($name: String) {{
