@@ -74,6 +74,11 @@ def attempts(
     return spans
 
 
+def running(directory: Path) -> int:
+    """Attempts started and not ended yet, across every process's file."""
+    return sum(end == 2**62 for _customer, _start, end in attempts(directory))
+
+
 def most_at_once(spans: list[tuple[str, int, int]]) -> dict[str, int]:
     """Per customer, the most attempts whose spans overlapped at one moment."""
     events: dict[str, list[tuple[int, int]]] = {}

@@ -110,7 +110,7 @@ def test_an_executor_killed_holding_slots_exceeds_no_limit_and_leaks_none(make_p
     first = start_executor(pipeline, probe_dir, threads=3)
     second = None
     try:
-        wait_for(lambda: len(limit_probe.attempts(probe_dir)) >= 2, timeout_s=60)
+        wait_for(lambda: limit_probe.running(probe_dir) == 2, timeout_s=60, every_s=0.01)
         # When it is SIGKILLed while holding both slots, and a new one starts
         first.send_signal(signal.SIGKILL)
         first.wait(10)
