@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import ast
+import configparser
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -338,3 +339,17 @@ def test_the_sql_rule_accepts_constants_placeholders_and_keyword_columns():
         "f(db, [1], status='x')\n"
     )
     assert list(SqlChecker("example.py", ast.parse(source)).violations()) == []
+
+
+def test_every_package_is_listed_in_setup_cfg():
+    """An unlisted package is missing from the installed product (tox and users install it)."""
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    listed = set(config["options"]["packages"].split())
+    found = {
+        ".".join(i.parent.relative_to(ROOT).parts) for i in ROOT.glob("workq_core/**/__init__.py")
+    }
+    for folder in ("plugins", "entrypoints"):
+        base = ROOT / folder
+        found |= {".".join(i.parent.relative_to(base).parts) for i in base.glob("**/__init__.py")}
+    assert found - listed == set()
