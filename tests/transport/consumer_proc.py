@@ -16,6 +16,9 @@ def main(url: str, job_type: str, shim: str, seconds: str, timeout_s: str) -> No
         lite_shim=shim == "true",
         operation_timeout_s=int(timeout_s),
         send_timeout_ms=5000,
+        # Fewer than the 40 messages the test publishes, so the broker must spread
+        # them: with the default 100 one consumer may rightly take all 40 at once.
+        receiver_queue_size=10,
     )
     transport = PulsarTransport(settings, ".")
     started = time.monotonic()
