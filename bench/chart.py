@@ -49,10 +49,7 @@ def draw(results: dict[str, Any], out: Path) -> None:
         f"publisher confirms {'on' if args.get('confirms', True) else 'off'}",
         fontsize=10,
     )
-    fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
+    _save(fig, out)
 
 
 def draw_scaling(results: dict[str, Any], out: Path) -> None:
@@ -90,6 +87,10 @@ def draw_scaling(results: dict[str, Any], out: Path) -> None:
         f"{cpus or '?'} CPUs",
         fontsize=10,
     )
+    _save(fig, out)
+
+
+def _save(fig: Any, out: Path) -> None:
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=120)
