@@ -15,7 +15,8 @@ from workq_core.jobs.states import FINAL, QUEUED, job_status
 
 _JOB_COLUMNS = "j.id, j.user_id, j.type, j.size, j.created_at, j.cancelled_at"
 _ITEM_COLUMNS = (
-    "idx, status, attempts, max_attempts, result, error_type, last_error, started_at, finished_at"
+    "idx, status, attempts, max_attempts, result, error_type, last_error, started_at, finished_at,"
+    " progress_done, progress_total, progress_message, progress_at"
 )
 
 
@@ -60,6 +61,10 @@ class ItemRecord:
     last_error: str | None
     started_at: int | None
     finished_at: int | None
+    progress_done: int | None = None  # the handler's last progress report, if any
+    progress_total: int | None = None
+    progress_message: str | None = None
+    progress_at: int | None = None
 
 
 def find_job(db: peewee.Database, user_id: int, job_id: str) -> JobRecord | None:

@@ -9,6 +9,7 @@ from graphql import GraphQLResolveInfo
 from workq_core.errors import AuthError
 from workq_core.jobs.queries import ItemRecord, JobRecord
 from workq_core.jobs_service.api import JobsApi
+from workq_core.jobs_service.live import EVENT_FIELDS, SUBSCRIPTION_FIELDS
 from workq_core.jobs_service.views import (
     ITEM_FIELDS,
     JOB_FIELDS,
@@ -120,4 +121,6 @@ RESOLVERS: Resolvers = {
     },
     "Job": {**JOB_FIELDS, "items": job_items},
     "Item": ITEM_FIELDS,
+    "Subscription": SUBSCRIPTION_FIELDS,
+    "ItemEvent": EVENT_FIELDS,
 }
