@@ -115,25 +115,27 @@ def append_for_items(
 
 
 def read(
-    db: peewee.Database, after: Cursor, *, job_ids: Sequence[str] | None = None, limit: int = 500
+    db: peewee.Database, after: Cursor, job_ids: Sequence[str], limit: int = 500
 ) -> list[LoggedEvent]:
-    """Up to ``limit`` events after ``after`` (of these jobs, or all), up to the frontier."""
-    where = "(txid > ? OR (txid = ? AND id > ?))"
-    params: list[Any] = [after.txid, after.txid, after.id]
-    if job_ids is not None:
-        where = f"job_id IN ({placeholders(len(job_ids))}) AND " + where
-        params[:0] = job_ids
+    """Up to ``limit`` events of these jobs after ``after``, up to the frontier."""
+    where = f"job_id IN ({placeholders(len(job_ids))}) AND (txid > ? OR (txid = ? AND id > ?))"
+    params: list[Any] = [*job_ids, after.txid, after.txid, after.id]
     frontier = _PG_FRONTIER if is_postgres(db) else ""
     sql = f"{_SELECT} WHERE {where}{frontier} ORDER BY txid, id LIMIT ?"
     return [_logged(row) for row in rows(db, sql, [*params, limit])]
 
 
 def tail(db: peewee.Database) -> Cursor:
-    """The cursor of the last event before the frontier: where a live reader starts."""
-    frontier = _PG_FRONTIER.replace(" AND ", " WHERE ", 1) if is_postgres(db) else ""
-    sql = f"SELECT txid, id FROM item_events{frontier} ORDER BY txid DESC, id DESC LIMIT 1"  # noqa: S608
-    found = rows(db, sql)
-    return Cursor(int(found[0]["txid"]), int(found[0]["id"])) if found else Cursor()
+    """A cursor at or after every event behind the frontier: where a live reader starts.
+
+    On PostgreSQL that is ``(xmin, 0)``: every row behind the frontier has a
+    smaller ``txid``. No table is read either way.
+    """
+    if is_postgres(db):
+        found = rows(db, "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS x")
+        return Cursor(int(found[0]["x"]), 0)
+    found = rows(db, "SELECT MAX(id) AS id FROM item_events")
+    return Cursor(0, int(found[0]["id"] or 0))
 
 
 def _logged(row: dict[str, Any]) -> LoggedEvent:

@@ -144,7 +144,7 @@ class JobsApi:
     def events(self, job_id: str, after: Cursor, limit: int) -> list[LoggedEvent]:
         """A page of the job's item events after ``after`` (the caller checked ownership)."""
         with database_errors():
-            return event_log.read(self.db, after, job_ids=[job_id], limit=limit)
+            return event_log.read(self.db, after, [job_id], limit)
 
     def cancel(self, user_id: int, job_id: str) -> JobRecord:
         if not is_job_id(job_id):

@@ -27,7 +27,6 @@ logger = logging.getLogger(__name__)
 
 BATCH = 1000  # events per read; a busier log is caught up on over several polls
 MAX_QUEUED = 100  # batches a listener may have waiting before it is told it fell behind
-ALL_JOBS_ABOVE = 500  # listened jobs beyond which one read of all events is cheaper
 
 
 class Listener:
@@ -116,9 +115,8 @@ class EventHub:
         with self._lock:
             if not self._listeners:
                 return 0
-            jobs = None if len(self._listeners) > ALL_JOBS_ABOVE else sorted(self._listeners)
             with database_errors():
-                events = event_log.read(self.db, self._watermark, job_ids=jobs, limit=BATCH)
+                events = event_log.read(self.db, self._watermark, list(self._listeners), BATCH)
             if not events:
                 return 0
             self._watermark = events[-1].cursor

@@ -45,7 +45,6 @@ _STATEMENTS = [
     )
     """,
     "CREATE INDEX item_events_job ON item_events (job_id, txid, id)",
-    "CREATE INDEX item_events_order ON item_events (txid, id)",
 ]
 
 
