@@ -16,7 +16,7 @@ from workq.errors import (
     WorkqClientError,
 )
 from workq.schedules import Schedule, ScheduleChanges, ScheduleOptions
-from workq.values import FINAL_STATUSES, Item, Job, User
+from workq.values import FINAL_STATUSES, Item, ItemEvent, ItemProgress, Job, User
 
 __all__ = [
     "FINAL_STATUSES",
@@ -24,6 +24,8 @@ __all__ = [
     "BadInput",
     "Client",
     "Item",
+    "ItemEvent",
+    "ItemProgress",
     "Job",
     "JobNotFound",
     "NotFound",
