@@ -3,9 +3,10 @@
 Subscriptions never query the event log on their own while they wait:
 the hub reads it every ``poll_s`` (only while anyone listens), for the jobs
 listened to, from its watermark, and hands each listener its job's events.
-A listener's first position is the hub's watermark when it registered, so
-a subscription that replays the log from its own cursor *after*
-registering has no gap between what it replayed and what the hub sends.
+A listener gets every event past the hub's watermark at the moment it
+registered, so a subscription that replays the log from its own cursor
+*after* registering has no gap between what it replayed and what the hub
+sends (it drops the overlap by cursor).
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ class Listener:
     def __init__(self, hub: EventHub, job_id: str) -> None:
         self.hub = hub
         self.job_id = job_id
-        self.start = Cursor()  # the hub's watermark when this registered
         self._loop = asyncio.get_running_loop()
         self._overflowed = False
         self._queue: asyncio.Queue[list[LoggedEvent]] = asyncio.Queue(MAX_QUEUED)
@@ -96,7 +96,6 @@ class EventHub:
             if not self._listeners:
                 with database_errors():
                     self._watermark = event_log.tail(self.db)
-            listener.start = self._watermark
             self._listeners[listener.job_id].add(listener)
             if self._thread is None and not self._stopping.is_set():
                 self._thread = threading.Thread(target=self._loop, name="workq-events", daemon=True)
