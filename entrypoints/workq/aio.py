@@ -12,7 +12,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from workq import live, operations, schedules, wire
-from workq.base import ClientBase, Polling, reconnect_pause
+from workq.base import ClientBase, Polling
 from workq.errors import Timeout, Unavailable
 from workq.live import Conversation
 from workq.operations import Operation
@@ -130,21 +130,15 @@ class AsyncClient(ClientBase[httpx.AsyncClient]):
         self, job_id: str, after: str | None = None, *, reconnects: int = 5
     ) -> AsyncIterator[ItemEvent]:
         """The job's item events after ``after``, then live; see ``Client.events``."""
-        failures = 0
+        resume = live.Resume(job_id, after, reconnects)
         while True:
-            variables = {"id": job_id, "after": after}
+            conversation = self._conversation(live.EVENTS, resume.variables(), job_id)
             try:
-                conversation = self._conversation(live.EVENTS, variables, job_id)
                 async for data in self._subscription(conversation):
-                    event = ItemEvent.from_dict(data["jobEvents"])
-                    after, failures = event.cursor, 0
-                    yield event
+                    yield resume.seen(data)
                 return
-            except Unavailable:
-                failures += 1
-                if failures > reconnects:
-                    raise
-                await asyncio.sleep(reconnect_pause(failures))
+            except Unavailable as exc:
+                await asyncio.sleep(resume.pause_after(exc))
 
     async def cancel(self, job_id: str) -> Job:
         """Cancel queued and retrying items; running ones finish their current attempt."""

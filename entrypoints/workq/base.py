@@ -58,11 +58,6 @@ class ClientBase(ABC, Generic[H]):
         return f"{type(self).__name__}({self.jobs_url!r}, auth_url={self.auth_url!r})"
 
 
-def reconnect_pause(failures: int) -> float:
-    """Seconds before opening a dropped subscription again: 0.4, 0.8, 1.6 ... at most 5."""
-    return min(0.2 * 2**failures, 5.0)
-
-
 class Polling:
     """When ``wait`` polls: soon at first, so short jobs return fast, then every ``poll_s``."""
 

@@ -12,7 +12,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from websockets.sync.client import connect
 
 from workq import live, operations, schedules, wire
-from workq.base import ClientBase, Polling, reconnect_pause
+from workq.base import ClientBase, Polling
 from workq.errors import Timeout, Unavailable
 from workq.live import Conversation
 from workq.operations import Operation
@@ -138,20 +138,15 @@ class Client(ClientBase[httpx.Client]):
         to ``reconnects`` times in a row, so no event is missed or repeated;
         to resume later yourself, pass the last ``event.cursor`` as ``after``.
         """
-        failures = 0
+        resume = live.Resume(job_id, after, reconnects)
         while True:
-            variables = {"id": job_id, "after": after}
+            conversation = self._conversation(live.EVENTS, resume.variables(), job_id)
             try:
-                for data in self._subscription(self._conversation(live.EVENTS, variables, job_id)):
-                    event = ItemEvent.from_dict(data["jobEvents"])
-                    after, failures = event.cursor, 0
-                    yield event
+                for data in self._subscription(conversation):
+                    yield resume.seen(data)
                 return
-            except Unavailable:
-                failures += 1
-                if failures > reconnects:
-                    raise
-                time.sleep(reconnect_pause(failures))
+            except Unavailable as exc:
+                time.sleep(resume.pause_after(exc))
 
     def cancel(self, job_id: str) -> Job:
         """Cancel queued and retrying items; running ones finish their current attempt."""

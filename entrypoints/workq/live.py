@@ -96,6 +96,31 @@ class Conversation:
         return WorkqClientError(what, url=self.url)
 
 
+@dataclass
+class Resume:
+    """Where an ``events`` iteration is, and whether a dropped connection may open again."""
+
+    job_id: str
+    after: str | None
+    reconnects: int
+    failures: int = 0
+
+    def variables(self) -> dict[str, Any]:
+        return {"id": self.job_id, "after": self.after}
+
+    def seen(self, data: dict[str, Any]) -> ItemEvent:
+        event = ItemEvent.from_dict(data["jobEvents"])
+        self.after, self.failures = event.cursor, 0
+        return event
+
+    def pause_after(self, error: Unavailable) -> float:
+        """Seconds before opening again (0.4, 0.8 ... at most 5); ``error`` once used up."""
+        self.failures += 1
+        if self.failures > self.reconnects:
+            raise error
+        return min(0.2 * 2**self.failures, 5.0)
+
+
 def not_served(url: str, reason: str) -> Unavailable:
     """No WebSocket at ``url`` (an older server, or a proxy that does not pass upgrades)."""
     return Unavailable(f"{url} does not accept subscriptions ({reason})", url=url)

@@ -8,6 +8,7 @@ import pytest
 
 import workq
 from tests.client.conftest import PASSWORD, Running
+from workq import live
 
 
 def _final_indexes(events: list[workq.ItemEvent]) -> set[int]:
@@ -80,3 +81,24 @@ def test_the_async_twins_watch_and_read_events(running: Running, email: str) -> 
     seen, events = asyncio.run(main())
     assert seen[-1].status == "completed"
     assert sorted(e.kind for e in events) == ["started", "started", "succeeded", "succeeded"]
+
+
+def test_events_open_again_after_the_last_cursor_a_bounded_number_of_times() -> None:
+    resume = live.Resume("job-1", None, reconnects=2)
+    event = {
+        "cursor": "0.7",
+        "kind": "STARTED",
+        "itemIndex": 0,
+        "attempt": 1,
+        "at": "2026-01-02T03:04:05.678Z",
+        "detail": None,
+        "progress": None,
+    }
+    assert resume.seen({"jobEvents": event}).cursor == "0.7"
+    assert resume.variables() == {"id": "job-1", "after": "0.7"}
+    dropped = workq.Unavailable("dropped")
+    assert [resume.pause_after(dropped), resume.pause_after(dropped)] == [0.4, 0.8]
+    with pytest.raises(workq.Unavailable, match="dropped"):
+        resume.pause_after(dropped)
+    resume.seen({"jobEvents": {**event, "cursor": "0.9"}})  # an event resets the count
+    assert resume.pause_after(dropped) == 0.4
