@@ -5,11 +5,19 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
+
 from tests.executor.conftest import wait_for
 from workq_core import RetryPolicy, hookimpl
 from workq_core.db.sql import rows
 
 INTERVAL_S = 0.2
+
+
+@pytest.fixture
+def broker(lite_broker):
+    """Progress is the executor's and the database's business: one broker kind is enough."""
+    return lite_broker
 
 
 class ChattyJob:

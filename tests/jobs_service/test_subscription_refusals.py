@@ -15,6 +15,12 @@ EVENTS = "subscription ($id: ID!, $after: String) { jobEvents(id: $id, after: $a
 
 
 @pytest.fixture
+def database_url(tmp_path) -> str:
+    """The protocol's refusals come before any query: SQLite alone (test_subscriptions has both)."""
+    return f"sqlite:///{tmp_path / 'workq.db'}"
+
+
+@pytest.fixture
 def limited(make_stack):
     return make_stack(
         WORKQ_SUBSCRIPTIONS_MAX_PER_CONNECTION="2",
