@@ -10,6 +10,7 @@ import pytest
 from tests.jobs_service.conftest import job, submit
 from tests.support.graphql_ws import GraphQLSocket
 from workq_core import RetryPolicy, hookimpl
+from workq_core.db.sql import run
 from workq_core.executor.runner import start_executor
 
 EVENTS = """subscription ($id: ID!, $after: String) { jobEvents(id: $id, after: $after) {
@@ -189,3 +190,23 @@ def test_a_handler_that_reports_impossible_progress_fails_its_attempt(live):
     record = job(client, job_id, "status items { status lastError progress { done } }")
     assert record["status"] == "failed"
     assert record["items"][0]["progress"] is None
+
+
+def test_cancel_and_rerun_are_events_of_the_items_they_change(live):
+    client = live.user()
+    cancelled = submit(client, "Steps", [{"steps": 0}] * 2)
+    dead = submit(client, "Steps", [{"steps": 0}] * 2)
+    with live.db.connection_context(), live.db.atomic():
+        run(live.db, "UPDATE items SET status = 'dead', attempts = 1 WHERE job_id = ?", (dead,))
+    cancel = "mutation ($id: ID!) { cancelJob(id: $id) { id } }"
+    rerun = "mutation ($id: ID!) { retryDeadItems(id: $id) { id } }"
+    assert "errors" not in client.post(cancel, {"id": cancelled}).json
+    assert "errors" not in client.post(rerun, {"id": dead}).json
+    kinds = {}
+    with _socket(live, client) as socket:
+        for op, job_id in (("c", cancelled), ("r", dead)):
+            socket.subscribe(op, EVENTS, {"id": job_id})
+            events = _events(socket, op, lambda ev: len(ev) == 2)
+            kinds[op] = [(e["kind"], e["itemIndex"], e["attempt"]) for e in events]
+    assert sorted(kinds["c"]) == [("CANCELLED", 0, 0), ("CANCELLED", 1, 0)]
+    assert sorted(kinds["r"]) == [("RERUN", 0, 1), ("RERUN", 1, 1)]

@@ -43,10 +43,7 @@ def cancel_job(db: peewee.Database, user_id: int, job_id: str) -> int:
             "UPDATE jobs SET cancelled_at = ? WHERE id = ? AND cancelled_at IS NULL",
             (now, job_id),
         )
-        waiting = "job_id = ? AND status IN (?, ?)"
-        event_log.append_for_items(
-            db, event_log.CANCELLED, now, waiting, (job_id, QUEUED, RETRYING)
-        )
+        event_log.append_for_items(db, event_log.CANCELLED, now, job_id, (QUEUED, RETRYING))
         cursor = run(
             db,
             "UPDATE items SET status = ?, finished_at = ?, updated_at = ?, next_attempt_at = NULL"
@@ -68,9 +65,7 @@ def retry_dead_items(db: peewee.Database, user_id: int, job_id: str) -> int:
         if job["cancelled_at"] is not None:
             raise InvalidPayload("The job was cancelled; its items cannot be re-run.", field="id")
         now = now_ms()
-        event_log.append_for_items(
-            db, event_log.RERUN, now, "job_id = ? AND status = ?", (job_id, DEAD)
-        )
+        event_log.append_for_items(db, event_log.RERUN, now, job_id, (DEAD,))
         cursor = run(
             db,
             "UPDATE items SET status = ?, attempts = 0, next_attempt_at = NULL,"

@@ -44,6 +44,12 @@ _COLUMNS = (
     "at",
 )
 _SELECT = "SELECT id, txid, " + ", ".join(_COLUMNS) + " FROM item_events"  # noqa: S608
+_INSERT = "INSERT INTO item_events (" + ", ".join(_COLUMNS) + ") VALUES"
+_INSERT_FOR_ITEMS = (
+    "INSERT INTO item_events (" + ", ".join(_COLUMNS) + ")"  # noqa: S608 - constant columns
+    " SELECT job_id, idx, ?, attempts, NULL, NULL, NULL, ? FROM items"
+    " WHERE job_id = ? AND status IN ({marks})"
+)
 _PG_FRONTIER = " AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
 _CURSOR = re.compile(r"^(\d{1,19})\.(\d{1,19})$")
 
@@ -103,15 +109,15 @@ class LoggedEvent(NewEvent):
 
 def append(db: peewee.Database, events: Sequence[NewEvent]) -> None:
     """Add ``events`` in the caller's transaction, in one multi-row statement."""
-    insert_rows(db, "item_events", _COLUMNS, [event.row() for event in events])
+    insert_rows(db, _INSERT, [event.row() for event in events])
 
 
 def append_for_items(
-    db: peewee.Database, kind: str, at: int, where: str, params: Sequence[Any]
+    db: peewee.Database, kind: str, at: int, job_id: str, statuses: Sequence[str]
 ) -> None:
-    """One ``kind`` event for every item matching ``where`` (set-based, before an UPDATE)."""
-    select = "SELECT job_id, idx, ?, attempts, NULL, NULL, NULL, ? FROM items WHERE "
-    run(db, f"INSERT INTO item_events ({', '.join(_COLUMNS)}) {select}{where}", [kind, at, *params])
+    """One ``kind`` event for each item of the job in one of ``statuses`` (before an UPDATE)."""
+    sql = _INSERT_FOR_ITEMS.format(marks=placeholders(len(statuses)))
+    run(db, sql, [kind, at, job_id, *statuses])
 
 
 def read(

@@ -16,10 +16,10 @@ _STORE_SQL = (
     "UPDATE items SET progress_done = ?, progress_total = ?, progress_message = ?,"
     " progress_at = ?, updated_at = ? WHERE id = ?"
 )
-_FINAL = ", ".join(f"'{status}'" for status in sorted(FINAL))
+_FINAL = sorted(FINAL)
 _REPORTING_SQL = (
-    "SELECT job_id, progress_done, progress_total FROM items"  # noqa: S608 - constant states
-    " WHERE job_id IN ({marks}) AND progress_at IS NOT NULL AND status NOT IN (" + _FINAL + ")"
+    "SELECT job_id, progress_done, progress_total FROM items"
+    " WHERE job_id IN ({marks}) AND progress_at IS NOT NULL AND status NOT IN ({final})"
 )
 
 
@@ -93,7 +93,10 @@ def job_fractions(
     """
     partial: dict[str, float] = dict.fromkeys(job_ids, 0.0)
     if job_ids:
-        found = rows(db, _REPORTING_SQL.format(marks=placeholders(len(job_ids))), list(job_ids))
+        sql = _REPORTING_SQL.format(
+            marks=placeholders(len(job_ids)), final=placeholders(len(_FINAL))
+        )
+        found = rows(db, sql, [*job_ids, *_FINAL])
         for row in found:
             total = row["progress_total"]
             if total:

@@ -36,9 +36,8 @@ class LiveJobs:
 
     async def job_updated(self, context: ConnectionContext, id: str) -> AsyncIterator[JobView]:
         """The job now, then again after each batch of its events that changed it."""
-        run = context.run_blocking
         listener, record = await self._owned(context, id)
-        return self._updates(run, listener, _user_id(context), record)
+        return self._updates(context.run_blocking, listener, _user_id(context), record)
 
     async def job_events(
         self, context: ConnectionContext, id: str, after: str | None = None
@@ -64,13 +63,13 @@ class LiveJobs:
         return listener, record
 
     async def _updates(
-        self, run: RunBlocking, listener: Listener, user_id: int, record: JobRecord
+        self, blocking: RunBlocking, listener: Listener, user_id: int, record: JobRecord
     ) -> AsyncIterator[JobView]:
         try:
             yield self.api.views([record])[0]
             while not record.finished:
                 batch = await listener.next_batch()
-                fresh = await run(self.api.find_job, user_id, record.id)
+                fresh = await blocking(self.api.find_job, user_id, record.id)
                 if fresh is None:
                     return
                 if batch is None or _changed(record, fresh, batch):
@@ -80,13 +79,13 @@ class LiveJobs:
             listener.close()
 
     async def _events(
-        self, run: RunBlocking, listener: Listener, job_id: str, after: Cursor
+        self, blocking: RunBlocking, listener: Listener, job_id: str, after: Cursor
     ) -> AsyncIterator[LoggedEvent]:
         try:
             last = after
             while True:
                 while True:  # replay what the log holds past ``last``
-                    page = await run(self.api.events, job_id, last, REPLAY_PAGE)
+                    page = await blocking(self.api.events, job_id, last, REPLAY_PAGE)
                     for event in page:
                         yield event
                         last = event.cursor
