@@ -43,6 +43,10 @@ class InvalidPayload(WorkqError):
         self.field = field
 
 
+class InvalidProgress(WorkqError, ValueError):
+    """A handler called ``ctx.progress`` with arguments it cannot mean; its attempt fails."""
+
+
 class AuthError(WorkqError):
     """Not authenticated."""
 

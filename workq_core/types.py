@@ -7,6 +7,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from workq_core.errors import InvalidProgress
+
 if TYPE_CHECKING:
     import peewee
 
@@ -59,9 +61,26 @@ class DetachedControl:
         return False
 
 
+MAX_PROGRESS = 2**31 - 1  # GraphQL Int is 32-bit
+MAX_PROGRESS_MESSAGE = 1000
+
+
+class ProgressSink(Protocol):
+    """Where ``JobContext.progress`` sends checked reports; the executor gives one per attempt."""
+
+    def report(self, done: int, total: int | None, message: str | None) -> None: ...
+
+
+class _NoProgress:
+    """The sink of a context built outside the executor (tests, tools): reports go nowhere."""
+
+    def report(self, done: int, total: int | None, message: str | None) -> None:
+        return None
+
+
 @dataclass(frozen=True)
 class JobContext:
-    """What a handler knows about the item it runs."""
+    """What a handler knows about the item it runs, and how it reports progress."""
 
     job_id: str
     item_index: int
@@ -69,6 +88,7 @@ class JobContext:
     idempotency_key: str
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("workq.job"))
     control: AttemptControl = field(default_factory=DetachedControl, repr=False, compare=False)
+    progress_sink: ProgressSink = field(default_factory=_NoProgress, repr=False, compare=False)
 
     def heartbeat(self) -> None:
         """Prove this attempt is making progress.
@@ -89,6 +109,37 @@ class JobContext:
         true is recorded ``cancelled``, not completed or failed.
         """
         return self.control.cancelled
+
+    def progress(self, done: int, total: int | None = None, message: str | None = None) -> None:
+        """Report how far this item is: ``done`` of ``total`` units (total None: unknown).
+
+        Cheap to call often: the executor writes at most one report per item
+        every ``executor.progress_interval_s`` and always the last one with
+        the attempt's outcome. Arguments it cannot mean (negative, ``done``
+        above ``total``, not integers, a message over 1000 characters) raise
+        :class:`workq_core.InvalidProgress`, which fails this attempt unless
+        the handler catches it.
+        """
+        _check_count("done", done)
+        if total is not None:
+            _check_count("total", total)
+            if done > total:
+                raise InvalidProgress(f"progress: done ({done}) is more than total ({total})")
+        if message is not None and not isinstance(message, str):
+            raise InvalidProgress(f"progress: message must be a string, got {message!r}")
+        if message is not None and len(message) > MAX_PROGRESS_MESSAGE:
+            raise InvalidProgress(
+                f"progress: message has {len(message)} characters;"
+                f" at most {MAX_PROGRESS_MESSAGE} are allowed"
+            )
+        self.progress_sink.report(done, total, message)
+
+
+def _check_count(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidProgress(f"progress: {name} must be an integer, got {value!r}")
+    if not 0 <= value <= MAX_PROGRESS:
+        raise InvalidProgress(f"progress: {name} must be between 0 and {MAX_PROGRESS}, got {value}")
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,16 @@ from workq.errors import (
     WorkqClientError,
 )
 from workq.schedules import Schedule, ScheduleChanges, ScheduleOptions
-from workq.values import FINAL_STATUSES, Item, Job, JobTypeLimits, Limit, User
+from workq.values import (
+    FINAL_STATUSES,
+    Item,
+    ItemEvent,
+    ItemProgress,
+    Job,
+    JobTypeLimits,
+    Limit,
+    User,
+)
 
 __all__ = [
     "FINAL_STATUSES",
@@ -26,6 +35,8 @@ __all__ = [
     "Client",
     "Forbidden",
     "Item",
+    "ItemEvent",
+    "ItemProgress",
     "Job",
     "JobNotFound",
     "JobTypeLimits",

@@ -8,13 +8,16 @@ from types import TracebackType
 from typing import Any, Self, TypeVar, Unpack
 
 import httpx
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-from workq import operations, schedules, wire
+from workq import live, operations, schedules, wire
 from workq.base import ClientBase, Polling
-from workq.errors import Timeout
+from workq.errors import Timeout, Unavailable
+from workq.live import Conversation
 from workq.operations import Operation
 from workq.schedules import Schedule, ScheduleChanges, ScheduleOptions
-from workq.values import Item, Job, JobTypeLimits, Limit, User
+from workq.values import Item, ItemEvent, Job, JobTypeLimits, Limit, User
 
 T = TypeVar("T")
 
@@ -114,6 +117,29 @@ class AsyncClient(ClientBase[httpx.AsyncClient]):
             await asyncio.sleep(pause)
         return job
 
+    async def watch(self, job_id: str) -> AsyncIterator[Job]:
+        """The job now, then again whenever its counts, status or progress change, until final.
+
+        Pushed over one WebSocket (``jobUpdated``); see ``Client.watch``.
+        """
+        conversation = self._conversation(live.WATCH, {"id": job_id}, job_id)
+        async for data in self._subscription(conversation):
+            yield Job.from_dict(data["jobUpdated"])
+
+    async def events(
+        self, job_id: str, after: str | None = None, *, reconnects: int = 5
+    ) -> AsyncIterator[ItemEvent]:
+        """The job's item events after ``after``, then live; see ``Client.events``."""
+        resume = live.Resume(job_id, after, reconnects)
+        while True:
+            conversation = self._conversation(live.EVENTS, resume.variables(), job_id)
+            try:
+                async for data in self._subscription(conversation):
+                    yield resume.seen(data)
+                return
+            except Unavailable as exc:
+                await asyncio.sleep(resume.pause_after(exc))
+
     async def cancel(self, job_id: str) -> Job:
         """Cancel queued and retrying items; running ones finish their current attempt."""
         return await self._run(operations.cancel(job_id))
@@ -205,6 +231,32 @@ class AsyncClient(ClientBase[httpx.AsyncClient]):
     async def _run(self, op: Operation[T]) -> T:
         url = self._url(op)
         return wire.result(await self._post(url, op), url, op)
+
+    async def _subscription(self, conversation: Conversation) -> AsyncIterator[dict[str, Any]]:
+        """Each ``next`` payload's data, on a WebSocket of its own, until ``complete``."""
+        url = conversation.url
+        try:
+            async with connect(
+                url,
+                subprotocols=[live.PROTOCOL],
+                open_timeout=self.timeout_s,
+            ) as ws:
+                await ws.send(conversation.opening())
+                while True:
+                    try:
+                        reply = conversation.receive(await ws.recv())
+                        if reply.send is not None:
+                            await ws.send(reply.send)
+                    except ConnectionClosed as closed:
+                        raise conversation.closed(closed) from None
+                    if reply.data is not None:
+                        yield reply.data
+                    if reply.done:
+                        return
+        except InvalidStatus as exc:
+            raise live.not_served(url, f"HTTP {exc.response.status_code}") from None
+        except (OSError, TimeoutError, InvalidHandshake) as exc:
+            raise wire.unreachable(url, exc) from None
 
     async def _post(self, url: str, op: Operation[Any]) -> httpx.Response:
         try:

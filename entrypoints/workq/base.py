@@ -8,7 +8,8 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 
-from workq import wire
+from workq import live, wire
+from workq.live import Conversation
 from workq.operations import Operation
 
 DEFAULT_TIMEOUT_S = 30.0
@@ -49,6 +50,9 @@ class ClientBase(ABC, Generic[H]):
 
     def _headers(self) -> dict[str, str]:
         return wire.bearer(self.token)
+
+    def _conversation(self, document: str, variables: dict[str, Any], job_id: str) -> Conversation:
+        return Conversation(live.socket_url(self.jobs_url), self.token, document, variables, job_id)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.jobs_url!r}, auth_url={self.auth_url!r})"

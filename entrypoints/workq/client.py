@@ -8,13 +8,16 @@ from types import TracebackType
 from typing import Any, Self, TypeVar, Unpack
 
 import httpx
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from websockets.sync.client import connect
 
-from workq import operations, schedules, wire
+from workq import live, operations, schedules, wire
 from workq.base import ClientBase, Polling
-from workq.errors import Timeout
+from workq.errors import Timeout, Unavailable
+from workq.live import Conversation
 from workq.operations import Operation
 from workq.schedules import Schedule, ScheduleChanges, ScheduleOptions
-from workq.values import Item, Job, JobTypeLimits, Limit, User
+from workq.values import Item, ItemEvent, Job, JobTypeLimits, Limit, User
 
 T = TypeVar("T")
 
@@ -114,6 +117,37 @@ class Client(ClientBase[httpx.Client]):
             time.sleep(pause)
         return job
 
+    def watch(self, job_id: str) -> Iterator[Job]:
+        """The job now, then again whenever its counts, status or progress change, until final.
+
+        Pushed by the service over one WebSocket (the ``jobUpdated``
+        subscription): nothing is polled. The iteration ends after the job
+        is ``done``; JobNotFound if it is not yours.
+        """
+        conversation = self._conversation(live.WATCH, {"id": job_id}, job_id)
+        for data in self._subscription(conversation):
+            yield Job.from_dict(data["jobUpdated"])
+
+    def events(
+        self, job_id: str, after: str | None = None, *, reconnects: int = 5
+    ) -> Iterator[ItemEvent]:
+        """The job's item events after the cursor ``after`` (from the first without it), then live.
+
+        It does not end by itself: break out when you have what you need. A
+        dropped connection is opened again after the last event's cursor, up
+        to ``reconnects`` times in a row, so no event is missed or repeated;
+        to resume later yourself, pass the last ``event.cursor`` as ``after``.
+        """
+        resume = live.Resume(job_id, after, reconnects)
+        while True:
+            conversation = self._conversation(live.EVENTS, resume.variables(), job_id)
+            try:
+                for data in self._subscription(conversation):
+                    yield resume.seen(data)
+                return
+            except Unavailable as exc:
+                time.sleep(resume.pause_after(exc))
+
     def cancel(self, job_id: str) -> Job:
         """Cancel queued and retrying items; running ones finish their current attempt."""
         return self._run(operations.cancel(job_id))
@@ -204,6 +238,28 @@ class Client(ClientBase[httpx.Client]):
     def _run(self, op: Operation[T]) -> T:
         url = self._url(op)
         return wire.result(self._post(url, op), url, op)
+
+    def _subscription(self, conversation: Conversation) -> Iterator[dict[str, Any]]:
+        """Each ``next`` payload's data, on a WebSocket of its own, until ``complete``."""
+        url = conversation.url
+        try:
+            with connect(url, subprotocols=[live.PROTOCOL], open_timeout=self.timeout_s) as ws:
+                ws.send(conversation.opening())
+                while True:
+                    try:
+                        reply = conversation.receive(ws.recv())
+                        if reply.send is not None:
+                            ws.send(reply.send)
+                    except ConnectionClosed as closed:
+                        raise conversation.closed(closed) from None
+                    if reply.data is not None:
+                        yield reply.data
+                    if reply.done:
+                        return
+        except InvalidStatus as exc:
+            raise live.not_served(url, f"HTTP {exc.response.status_code}") from None
+        except (OSError, TimeoutError, InvalidHandshake) as exc:
+            raise wire.unreachable(url, exc) from None
 
     def _post(self, url: str, op: Operation[Any]) -> httpx.Response:
         try:

@@ -132,6 +132,60 @@ class Item(_Record):
 
 
 @dataclass(frozen=True)
+class ItemProgress:
+    """What an item's handler last reported: ``done`` of ``total`` (None: unknown)."""
+
+    done: int
+    total: int | None
+    message: str | None
+    updated_at: dt.datetime
+
+    @classmethod
+    def from_dict(cls, record: Mapping[str, Any] | None) -> ItemProgress | None:
+        if record is None:
+            return None
+        at = _parse_time(record["updatedAt"])
+        assert at is not None
+        return cls(record["done"], record["total"], record["message"], at)
+
+
+@dataclass(frozen=True)
+class ItemEvent:
+    """Something that happened to one item, with its place in the job's event stream.
+
+    ``kind`` is ``started``, ``progress``, ``succeeded``, ``failed`` (will be
+    retried), ``dead``, ``cancelled`` or ``rerun``. Pass ``cursor`` as
+    ``after`` to ``events`` to resume right after this event.
+    """
+
+    SELECTION: ClassVar[str] = (
+        "cursor kind itemIndex attempt at detail progress { done total message updatedAt }"
+    )
+
+    cursor: str
+    kind: str
+    item_index: int
+    attempt: int
+    at: dt.datetime
+    detail: str | None
+    progress: ItemProgress | None
+
+    @classmethod
+    def from_dict(cls, record: Mapping[str, Any]) -> ItemEvent:
+        at = _parse_time(record["at"])
+        assert at is not None
+        return cls(
+            cursor=record["cursor"],
+            kind=str(record["kind"]).lower(),
+            item_index=record["itemIndex"],
+            attempt=record["attempt"],
+            at=at,
+            detail=record["detail"],
+            progress=ItemProgress.from_dict(record["progress"]),
+        )
+
+
+@dataclass(frozen=True)
 class User(_Record):
     """A user of the auth service."""
 

@@ -104,6 +104,11 @@ def transport_error(exc: httpx.HTTPError, url: str) -> WorkqClientError:
     return Unavailable(f"{url} gave no complete answer ({reason})", url=url)
 
 
+def unreachable(url: str, exc: BaseException) -> Unreachable:
+    """A WebSocket that could not be opened: nothing listening, or no handshake in time."""
+    return Unreachable(f"cannot reach {url} ({exc or type(exc).__name__})", url=url)
+
+
 def login_token(response: httpx.Response, url: str) -> str:
     """The token the auth service set in its ``Authentication`` cookie on login."""
     for header in response.headers.get_list("set-cookie"):

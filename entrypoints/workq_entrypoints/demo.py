@@ -8,12 +8,13 @@ import os
 import secrets
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 import workq
-from workq_entrypoints.progress import render_bar
+from workq_entrypoints.progress import follow, render_job
 
 
 @dataclass(frozen=True)
@@ -71,16 +72,15 @@ def run_demo(
     job = client.submit("Fibonacci", data)
     print(f"Submitted job {job.id}: {items} Fibonacci items.", file=out, flush=True)
     tty = out.isatty()
-    while True:
-        job = client.job(job.id)
-        bar = render_bar(job.completed, job.failed, job.dead, job.size, 30)
+
+    def draw(record: Mapping[str, Any]) -> None:
         if tty:
-            print(f"\r{bar}", end="", file=out, flush=True)
-        if job.done:
-            break
-        time.sleep(0.2)
+            print(f"\r{render_job(record)}", end="", file=out, flush=True)
+
+    final = follow(client, job.id, draw, 0.2)  # pushed by the service as items finish
     seconds = time.monotonic() - started
-    print(("\n" if tty else "") + bar, file=out, flush=True)
+    print(("\n" if tty else "") + render_job(final), file=out, flush=True)
+    job = client.job(job.id)
     index = min(10, items - 1)
     sample = next(itertools.islice(client.items(job.id, page_size=index + 1), index, None))
     value = (sample.result or {}).get("value", "?")

@@ -1,4 +1,4 @@
-"""Progress of a job as a text bar, and a polling loop; shared by ``workq watch`` and the demo."""
+"""Progress of a job as a text bar, and following a job to its end (watch and the demo)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
+import workq
 from workq import FINAL_STATUSES
 
 DONE, DEAD, TODO = "#", "x", "."
@@ -74,8 +75,8 @@ def watch(
 ) -> Job:
     """Poll ``fetch`` until the job is final; report each poll; return the final record.
 
-    Polling (not a subscription) because the API has none; errors from
-    ``fetch`` propagate so the caller decides what an outage means.
+    For services that do not take subscriptions (see ``follow``); errors
+    from ``fetch`` propagate so the caller decides what an outage means.
     """
     while True:
         job = fetch()
@@ -83,6 +84,27 @@ def watch(
         if is_final(job):
             return job
         sleep(interval)
+
+
+def follow(
+    client: workq.Client, job_id: str, on_update: Callable[[Job], None], interval: float = 1.0
+) -> Job:
+    """Report the job each time the service pushes it (``jobUpdated``) until it is final.
+
+    Where the service takes no WebSocket (an older one, a proxy that does not
+    pass upgrades) or the connection drops, it polls every ``interval``
+    seconds instead, so following a job never depends on subscriptions.
+    """
+    last: Job | None = None
+    try:
+        for job in client.watch(job_id):
+            last = job.to_dict()
+            on_update(last)
+    except workq.Unavailable:
+        pass
+    if last is not None and is_final(last):
+        return last
+    return watch(lambda: client.job(job_id).to_dict(), on_update, interval)
 
 
 class LinePrinter:

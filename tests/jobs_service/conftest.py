@@ -107,11 +107,11 @@ def stack_env(database_url: str, tmp_path, broker_url: str) -> dict[str, str]:
 def make_stack(database_url, tmp_path, lite_broker) -> Iterator[Callable[..., Stack]]:
     made: list[Stack] = []
 
-    def make(**env: str) -> Stack:
+    def make(plugins: tuple[tuple[str, Any], ...] = (), **env: str) -> Stack:
         settings_env = {**stack_env(database_url, tmp_path, lite_broker.url), **env}
         auth = start_auth_service(bootstrap(env=settings_env), port=0, grpc_port=0)
         settings_env["WORKQ_JOBS_AUTH_GRPC"] = f"127.0.0.1:{auth.grpc_port}"
-        runtime = bootstrap(env=settings_env, extra_plugins=[("echo", EchoPlugin())])
+        runtime = bootstrap(env=settings_env, extra_plugins=[("echo", EchoPlugin()), *plugins])
         try:
             jobs = start_jobs_service(runtime, port=0)
         except BaseException:

@@ -370,3 +370,37 @@ def test_a_job_not_finished_in_time_is_a_timeout_saying_where_it_is(make_workq_h
 
     # Then the error says which item is where
     assert "not finished within 0.2 s: item 0 running after attempt 1 of 3" in late.value.message
+
+
+def test_an_items_last_progress_report_is_on_its_outcome(make_workq_harness):
+    def counting(data: dict[str, Any], ctx: JobContext) -> Any:
+        for step in range(1, data["n"] + 1):
+            ctx.progress(step, data["n"], f"step {step}")
+        return {}
+
+    workq_harness, _ = harness_for(make_workq_harness, counting)
+    reported, silent = workq_harness.run("Scripted", [{"n": 3}, {"n": 0}]).items
+    assert reported.progress == (3, 3, "step 3")
+    assert silent.progress is None
+
+
+def test_impossible_progress_fails_the_attempt_naming_the_argument(make_workq_harness):
+    workq_harness, _ = harness_for(
+        make_workq_harness, lambda data, ctx: ctx.progress(-1), RetryPolicy(max_attempts=1)
+    )
+    [item] = workq_harness.run("Scripted", {"n": 1}).items
+    assert item.status == "dead" and item.error_type == "InvalidProgress"
+    assert (
+        item.last_error
+        == "InvalidProgress: progress: done must be between 0 and 2147483647, got -1"
+    )
+
+
+def test_a_context_made_by_hand_checks_progress_and_sends_it_nowhere():
+    ctx = JobContext("j", 0, 1, "k")
+    ctx.progress(1, 2, "half")
+    for args, named in [((True,), "done"), ((1, "2"), "total"), ((3, 2), "more than total")]:
+        with pytest.raises(ValueError, match=named):
+            ctx.progress(*args)
+    with pytest.raises(ValueError, match="at most 1000"):
+        ctx.progress(0, None, "x" * 1001)

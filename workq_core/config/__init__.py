@@ -12,6 +12,7 @@ from workq_core.config.sections import (
     HttpSettings,
     JobsSettings,
     RetentionSettings,
+    SubscriptionsSettings,
     TelemetrySettings,
     TransportSettings,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "Layers",
     "RetentionSettings",
     "Settings",
+    "SubscriptionsSettings",
     "TelemetrySettings",
     "TransportSettings",
     "read_dotenv_files",

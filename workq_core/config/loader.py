@@ -22,6 +22,7 @@ from workq_core.config.sections import (
     HttpSettings,
     JobsSettings,
     RetentionSettings,
+    SubscriptionsSettings,
     TelemetrySettings,
     TransportSettings,
 )
@@ -171,6 +172,10 @@ class Settings:
     @property
     def retention(self) -> RetentionSettings:
         return self.sections["retention"]
+
+    @property
+    def subscriptions(self) -> SubscriptionsSettings:
+        return self.sections["subscriptions"]
 
     @property
     def data_dir(self) -> Path:

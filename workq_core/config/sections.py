@@ -165,6 +165,12 @@ class ExecutorSettings:
         min=0,
         max=65535,
     )
+    progress_interval_s: float = setting(
+        0.5,
+        "handlers' progress reports are written at most once per item this often (the last"
+        " one always, with the attempt's outcome)",
+        min=0.05,
+    )
 
 
 @dataclass(frozen=True)
@@ -253,6 +259,30 @@ class RetentionSettings:
         return parse_duration_ms(self.max_age, "retention.max_age")
 
 
+@dataclass(frozen=True)
+class SubscriptionsSettings:
+    """GraphQL subscriptions (graphql-transport-ws over WebSocket) on the jobs service."""
+
+    poll_s: float = setting(
+        0.25,
+        "how often the jobs service reads new item events while anyone subscribes (the"
+        " longest an event waits before it is pushed, on top of its transaction's commit)",
+        min=0.01,
+    )
+    max_per_connection: int = setting(
+        20, "most subscriptions one WebSocket connection may have open at once", min=1
+    )
+    max_messages_per_s: float = setting(
+        20.0,
+        "messages a client may send per second on one connection (bursts of twice as many);"
+        " more close it",
+        min=1,
+    )
+    init_timeout_s: float = setting(
+        10.0, "how long a new connection may take to send connection_init", min=0.1
+    )
+
+
 CORE_SECTIONS: dict[str, type] = {
     "core": CoreSettings,
     "database": DatabaseSettings,
@@ -264,4 +294,5 @@ CORE_SECTIONS: dict[str, type] = {
     "http": HttpSettings,
     "telemetry": TelemetrySettings,
     "retention": RetentionSettings,
+    "subscriptions": SubscriptionsSettings,
 }

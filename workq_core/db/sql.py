@@ -35,6 +35,23 @@ def run_many(db: peewee.Database, sql: str, params: Sequence[Sequence[Any]]) -> 
         cursor.executemany(sql, params)
 
 
+def insert_rows(db: peewee.Database, sql: str, values: Sequence[Sequence[Any]]) -> None:
+    """Run ``sql`` (``INSERT INTO t (a, b) VALUES``) for ``values``, many rows per statement."""
+    if not values:
+        return
+    if is_postgres(db):
+        from psycopg2.extras import execute_values
+
+        execute_values(db.cursor(), sql + " %s", values, page_size=500)
+        return
+    row = "(" + ", ".join("?" * len(values[0])) + ")"
+    per_statement = max(1, 900 // len(values[0]))  # SQLite allows 999 parameters per statement
+    for start in range(0, len(values), per_statement):
+        page = values[start : start + per_statement]
+        flat = [value for item in page for value in item]
+        db.execute_sql(sql + " " + ", ".join([row] * len(page)), flat)
+
+
 def rows(db: peewee.Database, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
     cursor = run(db, sql, params)
     names = [column[0] for column in cursor.description]

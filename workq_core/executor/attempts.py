@@ -19,8 +19,11 @@ from workq_core.db.sql import (
     run_many,
     write_transaction,
 )
+from workq_core.jobs import event_log, progress
+from workq_core.jobs.event_log import NewEvent
 from workq_core.jobs.messages import ItemRef
 from workq_core.jobs.outbox import OutboxEntry, enqueue
+from workq_core.jobs.progress import ProgressReport
 from workq_core.jobs.states import CANCELLED, COMPLETED, DEAD, FINAL, RETRYING, RUNNING
 from workq_core.limits import admission, gate
 from workq_core.limits.admission import Starting, no_limits
@@ -29,7 +32,8 @@ from workq_core.limits.store import Declared
 MAX_ERROR_TEXT = 4000
 _START_SQL = (
     "UPDATE items SET status = 'running', attempts = ?, started_at = ?, lease_expires_at = ?,"
-    " updated_at = ? WHERE id = ?"
+    " updated_at = ?, progress_done = NULL, progress_total = NULL, progress_message = NULL,"
+    " progress_at = NULL WHERE id = ?"
 )
 _OWNER_SQL = "SELECT id, status, attempts FROM items WHERE id IN ({marks})"
 _OUTCOME_SQL = (
@@ -109,13 +113,16 @@ def claim(
         ids = [ref.item_id for ref in refs]
         found = rows(db, _CLAIM_SQL.format(marks=placeholders(len(ids))) + lock, ids)
         by_id = {int(item["id"]): item for item in found}
+        events: list[NewEvent] = []
         claims, seen = [], set()
         for ref in refs:
             duplicate = ref.item_id in seen
             seen.add(ref.item_id)
             item = by_id.get(ref.item_id)
             claims.append(
-                Claim(Verdict.SETTLED) if duplicate else _claim_one(db, item, ref, now, lease_ms)
+                Claim(Verdict.SETTLED)
+                if duplicate
+                else _claim_one(db, item, ref, now, lease_ms, events)
             )
         claims = _within_limits(db, claims, by_id, declared, now + lease_ms)
         started = [
@@ -124,17 +131,30 @@ def claim(
             if c.verdict is Verdict.RUN
         ]
         run_many(db, _START_SQL, started)
+        events += [
+            NewEvent(c.job_id, c.index, event_log.STARTED, c.attempt, now)
+            for c in claims
+            if c.verdict is Verdict.RUN
+        ]
+        event_log.append(db, events)
         return claims
 
 
 def _claim_one(
-    db: peewee.Database, item: dict[str, Any] | None, ref: ItemRef, now: int, lease_ms: int
+    db: peewee.Database,
+    item: dict[str, Any] | None,
+    ref: ItemRef,
+    now: int,
+    lease_ms: int,
+    events: list[NewEvent],
 ) -> Claim:
+    """The item's verdict; a state it changes (cancelled, dead) gets its event in ``events``."""
     if item is None or item["job_id"] != ref.job_id:
         return Claim(Verdict.MISSING)
     verdict = _verdict(item, ref, now)
     if verdict is Verdict.SETTLED and item["cancelled_at"] and item["status"] not in FINAL:
         _set(db, item["id"], status=CANCELLED, finished_at=now, lease_expires_at=None)
+        events.append(NewEvent(ref.job_id, ref.index, event_log.CANCELLED, item["attempts"], now))
     elif verdict is Verdict.DEAD_LETTER and item["status"] != DEAD:
         item["error_type"] = item["error_type"] or "AttemptsExhausted"
         item["last_error"] = item["last_error"] or "attempts used up by executors that stopped"
@@ -146,6 +166,11 @@ def _claim_one(
             lease_expires_at=None,
             error_type=item["error_type"],
             last_error=item["last_error"],
+        )
+        events.append(
+            NewEvent(
+                ref.job_id, ref.index, event_log.DEAD, item["attempts"], now, item["last_error"]
+            )
         )
     elif verdict is Verdict.RUN:
         item["attempts"] += 1  # written for the whole batch at once by claim()
@@ -235,6 +260,8 @@ class Outcome:
     duration_ms: float | None = None
     trace_context: str | None = None  # a retry's outbox context (telemetry.tracing)
     cancelled: bool = False  # the handler saw its job cancelled, then ended
+    progress: ProgressReport | None = None  # the attempt's last progress report
+    progress_unlogged: bool = False  # no progress event logged that report yet
 
     @property
     def kind(self) -> str:
@@ -264,11 +291,36 @@ def record(db: peewee.Database, outcomes: Sequence[Outcome]) -> list[bool]:
         attempts = {int(r["id"]): int(r["attempts"]) for r in current if r["status"] == RUNNING}
         owned = [attempts.get(o.claim.item_id) == o.claim.attempt for o in outcomes]
         mine = [o for o, flag in zip(outcomes, owned, strict=True) if flag]
+        progress.store_columns(db, [o.progress for o in mine if o.progress is not None])
         run_many(db, _OUTCOME_SQL, [_outcome_row(o, now) for o in mine])
         retries = [o for o in mine if o.kind == RETRYING]
         enqueue(db, [_retry_entry(o, now) for o in retries], now)
         gate.release(db, [(o.claim.item_id, o.claim.scopes) for o in mine])
+        event_log.append(db, [event for o in mine for event in _outcome_events(o, now)])
         return owned
+
+
+_OUTCOME_EVENTS = {
+    COMPLETED: event_log.SUCCEEDED,
+    RETRYING: event_log.FAILED,
+    DEAD: event_log.DEAD,
+    CANCELLED: event_log.CANCELLED,
+}
+
+
+def _outcome_events(outcome: Outcome, now: int) -> list[NewEvent]:
+    """The attempt's last progress report, if no event logged it yet, then its outcome."""
+    c = outcome.claim
+    events = []
+    if outcome.progress is not None and outcome.progress_unlogged:
+        events.append(outcome.progress.event())
+    detail = None
+    if outcome.error is not None:
+        detail = f"{type(outcome.error).__name__}: {outcome.error}"
+    events.append(
+        NewEvent(c.job_id, c.index, _OUTCOME_EVENTS[outcome.kind], c.attempt, now, detail)
+    )
+    return events
 
 
 def _outcome_row(outcome: Outcome, now: int) -> tuple[Any, ...]:

@@ -20,6 +20,7 @@ from workq_core.executor import attempts
 from workq_core.executor.attempt_spans import AttemptSpans
 from workq_core.executor.attempts import Claim, Outcome, Verdict
 from workq_core.executor.process_pool import ProcessPool
+from workq_core.executor.progress import AttemptProgress, ProgressFlusher
 from workq_core.executor.running import RunningAttempt, RunningAttempts
 from workq_core.faults import AFTER_COMMIT_BEFORE_ACK, fault_point
 from workq_core.jobs.messages import BadMessage, ItemRef, decode, idempotency_key
@@ -63,6 +64,10 @@ class ItemHandler:
     # Called after a commit that may have woken items parked by a limit: the
     # in-process relay's ``wake``, so they are published now, not at its next poll.
     wake_relay: Callable[[], None] = lambda: None
+    progress: ProgressFlusher = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.progress = ProgressFlusher(self.db, self.settings.executor.progress_interval_s)
 
     def handle(self, receiver: Receiver, deliveries: Sequence[Delivery]) -> None:
         """Settle every delivery: ack, nack, or dead-letter, each exactly once."""
@@ -160,15 +165,21 @@ class ItemHandler:
             self.running.drop()
 
     def _attempt(self, attempt: RunningAttempt, spans: AttemptSpans) -> Outcome:
-        """Run one item's handler in its span; any exception is the outcome, never ours."""
+        """Run one item's handler in its span; any exception is the outcome, never ours.
+
+        The outcome carries the attempt's last progress report.
+        """
         claim = attempt.claim
         spans.start(claim)
+        reporter = AttemptProgress(claim, self.progress)
         with spans.active(claim.item_id):
             waited = replace(_event(claim), waited_ms=float(now_ms() - claim.due_at))
             emit(self.pm, "workq_item_started", waited)
             started = time.perf_counter()
-            outcome = self._outcome(attempt)
+            outcome = self._outcome(attempt, reporter)
             outcome = replace(outcome, duration_ms=(time.perf_counter() - started) * 1000)
+        report, unlogged = reporter.finish()
+        outcome = replace(outcome, progress=report, progress_unlogged=unlogged)
         if outcome.error is not None:
             spans.failed(claim, outcome.error)
             if outcome.retry_in_ms is not None:
@@ -177,12 +188,12 @@ class ItemHandler:
             outcome = replace(outcome, cancelled=True)
         return outcome
 
-    def _outcome(self, attempt: RunningAttempt) -> Outcome:
+    def _outcome(self, attempt: RunningAttempt, reporter: AttemptProgress) -> Outcome:
         claim = attempt.claim
         job_type = self.job_types.get(claim.job_type)
         try:
             validate_items(job_type, [claim.data])
-            result = self._run_handler(job_type, attempt)
+            result = self._run_handler(job_type, attempt, reporter)
         except (InvalidPayload, PermanentFailure) as exc:
             return Outcome(claim, error=exc)  # no retry can help: dead at once
         except RetryLater as exc:
@@ -191,17 +202,22 @@ class ItemHandler:
             return Outcome(claim, error=exc, retry_in_ms=self._retry_delay(job_type, claim))
         return Outcome(claim, result_json=result)
 
-    def _run_handler(self, job_type: JobType, attempt: RunningAttempt) -> str | None:
+    def _run_handler(
+        self, job_type: JobType, attempt: RunningAttempt, reporter: AttemptProgress
+    ) -> str | None:
         """The handler's result as JSON, from this thread or, with a timeout, a worker process.
 
         Encoded here, so an unserialisable result fails this attempt alone
-        rather than the batch's commit.
+        rather than the batch's commit. Progress is reported from this thread
+        only (a worker process's reports go nowhere).
         """
         timeout_s = timeout_of(job_type)
         if timeout_s is not None and self.pool is not None:
             return self.pool.run(attempt, timeout_s)
         c = attempt.claim
-        ctx = JobContext(c.job_id, c.index, c.attempt, _key(c), control=attempt)
+        ctx = JobContext(
+            c.job_id, c.index, c.attempt, _key(c), control=attempt, progress_sink=reporter
+        )
         return json.dumps(job_type.run(c.data, ctx), allow_nan=False)
 
     def _retry_delay(

@@ -122,6 +122,7 @@ class Worker:
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         metrics.EXECUTOR_THREADS.labels("idle").dec(self.threads)
+        self.handler.progress.stop()
         released = self.handler.release_in_flight()
         if released:
             logger.warning(

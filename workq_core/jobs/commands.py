@@ -9,6 +9,7 @@ import peewee
 
 from workq_core.db.sql import for_update, now_ms, rows, run, write_transaction
 from workq_core.errors import InvalidPayload
+from workq_core.jobs import event_log
 from workq_core.jobs.outbox import OutboxEntry, enqueue
 from workq_core.jobs.states import CANCELLED, DEAD, QUEUED, RETRYING
 from workq_core.telemetry.tracing import current_trace_context
@@ -42,6 +43,7 @@ def cancel_job(db: peewee.Database, user_id: int, job_id: str) -> int:
             "UPDATE jobs SET cancelled_at = ? WHERE id = ? AND cancelled_at IS NULL",
             (now, job_id),
         )
+        event_log.append_for_items(db, event_log.CANCELLED, now, job_id, (QUEUED, RETRYING))
         cursor = run(
             db,
             "UPDATE items SET status = ?, finished_at = ?, updated_at = ?, next_attempt_at = NULL"
@@ -63,6 +65,7 @@ def retry_dead_items(db: peewee.Database, user_id: int, job_id: str) -> int:
         if job["cancelled_at"] is not None:
             raise InvalidPayload("The job was cancelled; its items cannot be re-run.", field="id")
         now = now_ms()
+        event_log.append_for_items(db, event_log.RERUN, now, job_id, (DEAD,))
         cursor = run(
             db,
             "UPDATE items SET status = ?, attempts = 0, next_attempt_at = NULL,"

@@ -16,7 +16,8 @@ from workq_core.jobs.states import FINAL, QUEUED, job_status
 _JOB_COLUMNS = "j.id, j.user_id, j.type, j.size, j.created_at, j.cancelled_at"
 _ITEM_COLUMNS = (
     "idx, status, attempts, max_attempts, result, error_type, last_error, started_at, finished_at,"
-    " limit_scope, limit_reason, limited_until"
+    " limit_scope, limit_reason, limited_until,"
+    " progress_done, progress_total, progress_message, progress_at"
 )
 
 
@@ -64,6 +65,10 @@ class ItemRecord:
     limit_scope: str | None = None  # parked by a limit: its key, reason and expected end
     limit_reason: str | None = None
     limited_until: int | None = None
+    progress_done: int | None = None  # the handler's last progress report, if any
+    progress_total: int | None = None
+    progress_message: str | None = None
+    progress_at: int | None = None
 
 
 def find_job(db: peewee.Database, user_id: int, job_id: str) -> JobRecord | None:

@@ -16,7 +16,8 @@ from workq_core.catalog import Catalog
 from workq_core.config import Settings
 from workq_core.db import database_errors
 from workq_core.errors import InvalidPayload
-from workq_core.jobs import commands, queries
+from workq_core.jobs import commands, event_log, queries
+from workq_core.jobs.event_log import Cursor, LoggedEvent
 from workq_core.jobs.ids import is_job_id
 from workq_core.jobs.queries import ItemRecord, JobRecord
 from workq_core.jobs.states import ITEM_STATES
@@ -139,6 +140,11 @@ class JobsApi:
             )
         with database_errors():
             return queries.list_items(self.db, job.id, first=first, offset=offset, status=status)
+
+    def events(self, job_id: str, after: Cursor, limit: int) -> list[LoggedEvent]:
+        """A page of the job's item events after ``after`` (the caller checked ownership)."""
+        with database_errors():
+            return event_log.read(self.db, after, [job_id], limit)
 
     def cancel(self, user_id: int, job_id: str) -> JobRecord:
         if not is_job_id(job_id):

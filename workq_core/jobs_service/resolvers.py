@@ -14,6 +14,7 @@ from workq_core.jobs_service.limit_resolvers import (
     LIMIT_MUTATIONS,
     LIMIT_QUERIES,
 )
+from workq_core.jobs_service.live import EVENT_FIELDS, SUBSCRIPTION_FIELDS
 from workq_core.jobs_service.views import (
     ITEM_FIELDS,
     JOB_FIELDS,
@@ -126,4 +127,6 @@ RESOLVERS: Resolvers = {
     },
     "Job": {**JOB_FIELDS, "items": job_items},
     "Item": {**ITEM_FIELDS, **LIMIT_ITEM_FIELDS},
+    "Subscription": SUBSCRIPTION_FIELDS,
+    "ItemEvent": EVENT_FIELDS,
 }

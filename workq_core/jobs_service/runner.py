@@ -17,6 +17,8 @@ from workq_core.jobs.relay import OutboxRelay
 from workq_core.jobs.sweeper import lease_ms, stall_ms
 from workq_core.jobs_service.api import JobsApi
 from workq_core.jobs_service.dashboard import dashboard_page
+from workq_core.jobs_service.event_hub import EventHub
+from workq_core.jobs_service.live import LiveJobs
 from workq_core.jobs_service.resolvers import RESOLVERS
 from workq_core.jobs_service.scalars import bind_json_scalar
 from workq_core.jobs_service.schedule_resolvers import SCHEDULE_RESOLVERS
@@ -55,12 +57,14 @@ def create_jobs_app(
     db: peewee.Database,
     probes: Sequence[Probe] = (),
     schedules: SchedulesApi | None = None,
+    hub: EventHub | None = None,
 ) -> falcon.asgi.App:
     """The jobs GraphQL app at ``/graphql`` and the dashboard at ``/``.
 
     ``authenticate`` is usually an AuthClient. Beside them: ``/healthz``,
     ``/readyz`` (the database, and ``probes``) and ``/metrics`` (with the
-    queue gauges read from the database).
+    queue gauges read from the database). With ``hub`` the GraphQL path
+    serves subscriptions over WebSocket too.
     """
     gauges = QueueGauges(db, runtime.catalog.job_types.names())
     schedules = schedules or SchedulesApi(api)
@@ -77,6 +81,8 @@ def create_jobs_app(
             "/": dashboard_page(runtime.settings),
             **operational_routes([database_probe(db), *probes], [gauges]),
         },
+        sources=LiveJobs(api, hub).sources() if hub is not None else None,
+        subscriptions=runtime.settings.subscriptions,
     )
 
 
@@ -88,6 +94,7 @@ class JobsServiceHandle:
     db: peewee.Database
     relay: OutboxRelay | None = None
     scheduler: Scheduler | None = None
+    hub: EventHub | None = None
     _closers: list[Any] = field(default_factory=list, repr=False)
     retention: RetentionTask | None = None
 
@@ -103,6 +110,8 @@ class JobsServiceHandle:
         """Stop taking requests, then the background tasks (retention, the scheduler, which
         gives its lease up), then the relay, then close the shared resources."""
         self.http.stop()
+        if self.hub is not None:
+            self.hub.stop()
         if self.retention is not None:
             self.retention.stop()
         if self.scheduler is not None:
@@ -159,8 +168,9 @@ def start_jobs_service(
         api = JobsApi(db, settings, runtime.catalog, relay.wake if relay else _no_wake)
         scheduler = _scheduler(runtime, db, api) if settings.jobs.scheduler else None
         schedules = SchedulesApi(api, scheduler.poke if scheduler else _no_wake)
+        hub = EventHub(db, settings.subscriptions.poll_s)
         http = HttpServer(
-            create_jobs_app(runtime, api, authenticate, db, probes, schedules),
+            create_jobs_app(runtime, api, authenticate, db, probes, schedules, hub=hub),
             settings.jobs.host,
             port,
             settings=settings.http,
@@ -188,7 +198,7 @@ def start_jobs_service(
         },
     )
     return JobsServiceHandle(
-        http, db, relay, scheduler=scheduler, _closers=closers, retention=retention
+        http, db, relay, scheduler=scheduler, hub=hub, _closers=closers, retention=retention
     )
 
 

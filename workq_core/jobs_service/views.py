@@ -14,10 +14,10 @@ import peewee
 
 from workq_core.db import database_errors
 from workq_core.errors import InvalidPayload
-from workq_core.jobs import queries
+from workq_core.jobs import progress, queries
 from workq_core.jobs.ids import is_job_id
-from workq_core.jobs.queries import JobRecord
-from workq_core.jobs.states import CANCELLED, COMPLETED, DEAD, QUEUED, RETRYING, RUNNING
+from workq_core.jobs.queries import ItemRecord, JobRecord
+from workq_core.jobs.states import CANCELLED, COMPLETED, DEAD, FINAL, QUEUED, RETRYING, RUNNING
 from workq_core.types import JobType
 
 _MAX_BIGINT = 2**63 - 1
@@ -56,17 +56,27 @@ def decode_cursor(cursor: str) -> tuple[int, str]:
 
 @dataclass
 class JobBatch:
-    """Jobs answered together, so their item timestamps load in one query, if asked for."""
+    """Jobs answered together, so their item timestamps and progress load in one query each,
+    if asked for."""
 
     db: peewee.Database
-    job_ids: Sequence[str]
+    records: Sequence[JobRecord]
     _times: dict[str, tuple[int, int | None]] | None = field(default=None, repr=False)
+    _fractions: dict[str, float] | None = field(default=None, repr=False)
 
     def times(self, job_id: str) -> tuple[int, int | None]:
         if self._times is None:
             with database_errors():
-                self._times = queries.job_times(self.db, self.job_ids)
+                self._times = queries.job_times(self.db, [r.id for r in self.records])
         return self._times.get(job_id, (0, None))
+
+    def fraction(self, job_id: str) -> float:
+        if self._fractions is None:
+            counts = {r.id: r.counts for r in self.records}
+            sizes = {r.id: r.size for r in self.records}
+            with database_errors():
+                self._fractions = progress.job_fractions(self.db, list(sizes), counts, sizes)
+        return self._fractions[job_id]
 
 
 @dataclass
@@ -96,7 +106,7 @@ class JobView:
 def job_views(
     db: peewee.Database, records: Sequence[JobRecord], job_types: dict[str, JobType]
 ) -> list[JobView]:
-    batch = JobBatch(db, [r.id for r in records])
+    batch = JobBatch(db, records)
     return [JobView(r, job_types.get(r.type), batch) for r in records]
 
 
@@ -116,7 +126,31 @@ JOB_FIELDS: dict[str, Any] = {
     "updatedAt": lambda job, _info: iso(job.updated_ms),
     "finishedAt": lambda job, _info: iso(job.finished_ms),
     "cancelledAt": lambda job, _info: iso(job.record.cancelled_at),
+    "progress": lambda job, _info: job_progress(job),
 }
+
+
+def job_progress(job: JobView) -> dict[str, Any]:
+    """``JobProgress``: final items count whole, unfinished ones their reported fraction."""
+    done = sum(job.count(status) for status in FINAL)
+    return {"fraction": job.batch.fraction(job.record.id), "done": done, "total": job.record.size}
+
+
+def item_progress(item: ItemRecord) -> dict[str, Any] | None:
+    """``ItemProgress``, or None before the handler's first report in this attempt."""
+    if item.progress_at is None:
+        return None
+    return progress_view(
+        item.progress_done, item.progress_total, item.progress_message, item.progress_at
+    )
+
+
+def progress_view(
+    done: int | None, total: int | None, message: str | None, at: int
+) -> dict[str, Any]:
+    """One ``ItemProgress``, from an item or from a PROGRESS event."""
+    return {"done": done, "total": total, "message": message, "updatedAt": iso(at)}
+
 
 ITEM_FIELDS: dict[str, Any] = {
     "maxAttempts": lambda item, _info: item.max_attempts,
@@ -125,6 +159,7 @@ ITEM_FIELDS: dict[str, Any] = {
     "lastError": lambda item, _info: item.last_error,
     "startedAt": lambda item, _info: iso(item.started_at),
     "finishedAt": lambda item, _info: iso(item.finished_at),
+    "progress": lambda item, _info: item_progress(item),
 }
 
 

@@ -56,6 +56,8 @@ class ItemOutcome:
     result: Any  # the handler's return value, decoded from the stored JSON; None unless completed
     error_type: str | None
     last_error: str | None
+    # The handler's last ``ctx.progress(done, total, message)`` of its last attempt, if any.
+    progress: tuple[int, int | None, str | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -282,6 +284,9 @@ class Harness:
                 result=json.loads(r.result) if r.result is not None else None,
                 error_type=r.error_type,
                 last_error=r.last_error,
+                progress=None
+                if r.progress_done is None
+                else (r.progress_done, r.progress_total, r.progress_message),
             )
             for r in records
         ]

@@ -6,13 +6,13 @@ import asyncio
 import json
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 import falcon
 import falcon.asgi
 from graphql import GraphQLSchema
 
-from workq_core.config import GraphQLSettings
+from workq_core.config import GraphQLSettings, SubscriptionsSettings
 from workq_core.web.assets import STATIC_PREFIX, StaticFiles, render_page
 from workq_core.web.body import RequestRejected, parse_json, read_body
 from workq_core.web.context import Authenticate, RequestContext
@@ -21,7 +21,9 @@ from workq_core.web.graphiql import GRAPHIQL_PAGE, wants_html
 from workq_core.web.observe import observed
 from workq_core.web.operations import GraphQLRequest, run_graphql
 from workq_core.web.origin import cross_origin_refused, foreign_cookie_request
+from workq_core.web.subscriptions import Source, SubscriptionEndpoint
 
+T = TypeVar("T")
 ContextFactory = Callable[[falcon.Request], dict[str, Any]]
 Cleanup = Callable[[], None]
 
@@ -46,6 +48,8 @@ def create_app(
     path: str = "/graphql",
     service: str = "graphql",
     routes: Mapping[str, object] | None = None,
+    sources: Mapping[str, Source] | None = None,
+    subscriptions: SubscriptionsSettings | None = None,
 ) -> falcon.asgi.App:
     """An ASGI app serving ``schema`` at ``path`` under ``limits``.
 
@@ -59,14 +63,21 @@ def create_app(
     metrics and traces; ``routes`` (path to resource) are served beside
     GraphQL: a service's HTML pages, ``/healthz``, ``/readyz``, ``/metrics``.
     Every app serves the packaged browser files under ``/static`` (GraphiQL
-    needs them).
+    needs them). With ``sources`` (the schema's subscription fields' sources)
+    the GraphQL path also speaks GraphQL over WebSocket
+    (``web.subscriptions``) under ``subscriptions``.
     """
     pool = OperationThreads(threads)
     app = falcon.asgi.App(middleware=[SecurityHeaders(), pool, *middleware])
-    resource = GraphQLResource(
-        limits, schema, authenticate, cookie_secure, context_factory,
-        pool=pool, cleanup=cleanup, body_timeout_s=body_timeout_s, service=service,
-    )  # fmt: skip
+    args = (limits, schema, authenticate, cookie_secure, context_factory)
+    options: dict[str, Any] = {
+        "pool": pool, "cleanup": cleanup, "body_timeout_s": body_timeout_s, "service": service,
+    }  # fmt: skip
+    if sources is None:
+        resource: GraphQLResource = GraphQLResource(*args, **options)
+    else:
+        live = subscriptions or SubscriptionsSettings()
+        resource = LiveGraphQLResource(*args, **options, sources=sources, settings=live)
     app.add_route(path, resource)
     app.add_route(STATIC_PREFIX + "/{path:path}", StaticFiles())
     for route, extra in (routes or {}).items():
@@ -159,23 +170,24 @@ class GraphQLResource:
                     falcon.HTTP_415, "Use Content-Type: application/json.", "UNSUPPORTED_MEDIA_TYPE"
                 )
             body = await read_body(req, self.limits.max_body_bytes, self.body_timeout_s)
-            await self._in_thread(self._post, req, resp, body)
+            await self.in_thread(self._post, req, resp, body)
         except RequestRejected as exc:
             _reject(resp, exc)
 
     async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         try:
-            await self._in_thread(self._get, req, resp)
+            await self.in_thread(self._get, req, resp)
         except RequestRejected as exc:
             _reject(resp, exc)
 
-    async def _in_thread(self, handler: Callable[..., None], *args: Any) -> None:
+    async def in_thread(self, handler: Callable[..., T], *args: Any) -> T:
         """``handler(*args)`` on a pooled thread, then ``cleanup()`` on the same thread."""
-        await asyncio.get_running_loop().run_in_executor(self.pool.get(), self._call, handler, args)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.pool.get(), self._call, handler, args)
 
-    def _call(self, handler: Callable[..., None], args: tuple[Any, ...]) -> None:
+    def _call(self, handler: Callable[..., T], args: tuple[Any, ...]) -> T:
         try:
-            handler(*args)
+            return handler(*args)
         finally:
             if self.cleanup is not None:
                 self.cleanup()
@@ -225,6 +237,26 @@ class GraphQLResource:
             )
         resp.status = status
         _json(resp, body)
+
+
+class LiveGraphQLResource(GraphQLResource):
+    """The GraphQL resource that also accepts WebSocket connections (subscriptions)."""
+
+    def __init__(
+        self,
+        *args: Any,
+        sources: Mapping[str, Source],
+        settings: SubscriptionsSettings,
+        **options: Any,
+    ) -> None:
+        super().__init__(*args, **options)
+        self.endpoint = SubscriptionEndpoint(
+            self.schema, self.limits, settings, self.authenticate, sources,
+            self.in_thread, self.context_factory,
+        )  # fmt: skip
+
+    async def on_websocket(self, req: falcon.asgi.Request, ws: falcon.asgi.WebSocket) -> None:
+        await self.endpoint(req, ws)
 
 
 def _reject(resp: falcon.Response, exc: RequestRejected) -> None:

@@ -13,6 +13,7 @@ from graphql import (
     GraphQLError,
     GraphQLSchema,
     GraphQLSyntaxError,
+    OperationDefinitionNode,
     OperationType,
     execute,
     get_operation_ast,
@@ -52,7 +53,7 @@ class GraphQLRequest:
         return cls(query, variables, operation_name)
 
 
-class _Rejected(WorkqError):
+class DocumentRejected(WorkqError):
     """A document that failed parsing, limits or validation; ``errors`` is the response."""
 
     def __init__(self, errors: list[dict[str, Any]]) -> None:
@@ -78,18 +79,39 @@ def _checked_document(
     try:
         document = parse(query, max_tokens=max_tokens)
     except GraphQLSyntaxError as exc:
-        raise _Rejected([request_error(exc.message, "GRAPHQL_PARSE_FAILED")]) from None
+        raise DocumentRejected([request_error(exc.message, "GRAPHQL_PARSE_FAILED")]) from None
     try:
         check_limits(document, max_depth=max_depth, max_aliases=max_aliases)
     except LimitExceeded as exc:
-        raise _Rejected([request_error(str(exc), "GRAPHQL_VALIDATION_FAILED")]) from None
+        raise DocumentRejected([request_error(str(exc), "GRAPHQL_VALIDATION_FAILED")]) from None
     rules = list(specified_rules)
     if not introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
     errors = validate(schema, document, rules, max_errors=20, hide_suggestions=True)
     if errors:
-        raise _Rejected([_validation(e) for e in errors])
+        raise DocumentRejected([_validation(e) for e in errors])
     return document
+
+
+def checked_operation(
+    schema: GraphQLSchema, request: GraphQLRequest, limits: GraphQLSettings
+) -> tuple[DocumentNode, OperationDefinitionNode]:
+    """The request's document, checked against ``limits`` and validated, and its operation.
+
+    Raises DocumentRejected, whose ``errors`` say why, for anything that must not run.
+    """
+    document = _checked_document(
+        schema,
+        request.query,
+        limits.introspection,
+        limits.max_tokens,
+        limits.max_depth,
+        limits.max_aliases,
+    )
+    operation = get_operation_ast(document, request.operation_name)
+    if operation is None:
+        raise DocumentRejected([request_error("Unknown or ambiguous operation.", "BAD_REQUEST")])
+    return document, operation
 
 
 def run_graphql(
@@ -102,21 +124,9 @@ def run_graphql(
 ) -> tuple[str, dict[str, Any]]:
     """``(http status, body)``; with ``refuse_mutations`` only queries run, else it is raised."""
     try:
-        document = _checked_document(
-            schema,
-            request.query,
-            limits.introspection,
-            limits.max_tokens,
-            limits.max_depth,
-            limits.max_aliases,
-        )
-    except _Rejected as rejected:
+        document, operation = checked_operation(schema, request, limits)
+    except DocumentRejected as rejected:
         return falcon.HTTP_400, {"errors": rejected.errors}
-    operation = get_operation_ast(document, request.operation_name)
-    if operation is None:
-        return falcon.HTTP_400, {
-            "errors": [request_error("Unknown or ambiguous operation.", "BAD_REQUEST")]
-        }
     if operation.operation != OperationType.QUERY and refuse_mutations is not None:
         raise refuse_mutations
     result = execute(

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from workq_entrypoints.progress import LinePrinter, watch
+from workq_entrypoints.progress import LinePrinter, follow
 from workq_entrypoints.session import add_jobs_url, client_command, jobs_client
 
 
@@ -17,7 +17,11 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("job_id", metavar="JOB_ID")
     parser.add_argument(
-        "--interval", type=float, default=1.0, metavar="SECONDS", help="poll interval (default 1)"
+        "--interval",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="poll interval where the service pushes no updates (default 1)",
     )
     add_jobs_url(parser)
     parser.set_defaults(handler=client_command(run))
@@ -25,9 +29,5 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     with jobs_client(args) as client:
-        final = watch(
-            lambda: client.job(args.job_id).to_dict(),
-            LinePrinter(sys.stdout),
-            max(args.interval, 0.1),
-        )
+        final = follow(client, args.job_id, LinePrinter(sys.stdout), max(args.interval, 0.1))
     return 0 if final["status"] == "completed" else 1
