@@ -14,7 +14,7 @@ from workq.errors import (
     Unreachable,
     WorkqClientError,
 )
-from workq.values import FINAL_STATUSES, Item, Job, User
+from workq.values import FINAL_STATUSES, Item, Job, User, WaitingFor
 
 __all__ = [
     "FINAL_STATUSES",
@@ -32,5 +32,6 @@ __all__ = [
     "Unavailable",
     "Unreachable",
     "User",
+    "WaitingFor",
     "WorkqClientError",
 ]

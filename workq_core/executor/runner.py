@@ -13,6 +13,7 @@ from workq_core.db import connect, migrate
 from workq_core.executor.handler import ItemHandler
 from workq_core.executor.heartbeat import Heartbeat
 from workq_core.executor.worker import Worker
+from workq_core.jobs.admission import window_for
 from workq_core.jobs.relay import OutboxRelay
 from workq_core.jobs.sweeper import stall_ms
 from workq_core.logs import configure_logging
@@ -62,7 +63,10 @@ def start_executor(
     handle = _start_worker(runtime, db)
     if settings.executor.relay:
         handle.relay = OutboxRelay(
-            db, handle.worker.handler.transport, stall_ms=stall_ms(settings)
+            db,
+            handle.worker.handler.transport,
+            stall_ms=stall_ms(settings),
+            window=window_for(settings),
         ).start()
     if spawn_args is not None:
         context = multiprocessing.get_context("spawn")

@@ -10,23 +10,28 @@ import peewee
 from workq_core.db.sql import Statement, run_many
 
 _INSERT_SQL = (
-    "INSERT INTO outbox (job_id, item_id, job_type, due_at, created_at) VALUES (?, ?, ?, ?, ?)"
+    "INSERT INTO outbox (job_id, item_id, job_type, due_at, created_at, first_idx, end_idx)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 
 
 @dataclass(frozen=True)
 class OutboxEntry:
-    """Publish one item (``item_id``), or every waiting item of the job (None), at ``due_at``."""
+    """Publish one item (``item_id``) at ``due_at``, or the job's queued items whose
+    index is in ``first_idx`` up to ``end_idx`` (exclusive): admission's share of a job."""
 
     job_id: str
     job_type: str
     due_at: int
     item_id: int | None = None
+    first_idx: int | None = None
+    end_idx: int | None = None
 
 
 def insert_statement(entry: OutboxEntry, now: int) -> Statement:
     """``entry``'s INSERT, for callers that commit it together with other statements."""
-    return _INSERT_SQL, (entry.job_id, entry.item_id, entry.job_type, entry.due_at, now)
+    e = entry
+    return _INSERT_SQL, (e.job_id, e.item_id, e.job_type, e.due_at, now, e.first_idx, e.end_idx)
 
 
 def enqueue(db: peewee.Database, entries: Sequence[OutboxEntry], now: int) -> None:

@@ -1,4 +1,8 @@
-"""Submitting a job: job, items and outbox row commit together, or nothing does."""
+"""Submitting a job: the job and its items commit together, or nothing does.
+
+The committed job is the queue entry: admission (``workq_core.jobs.admission``)
+publishes its items once ``run_at`` has passed, in priority and owner order.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +17,21 @@ from workq_core.db import is_postgres
 from workq_core.db.sql import Statement, now_ms, rows, run_together
 from workq_core.errors import InvalidPayload
 from workq_core.jobs.ids import new_job_id
-from workq_core.jobs.outbox import OutboxEntry, insert_statement
 from workq_core.jobs.states import QUEUED
 
 INSERT_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class QueueOrder:
+    """When and how urgently a job runs: not before ``run_at`` (ms; None: now),
+    and before waiting jobs of its type with a lower ``priority``."""
+
+    run_at: int | None = None
+    priority: int = 0
+
+
+NOW = QueueOrder()
 
 
 @dataclass(frozen=True)
@@ -36,8 +51,9 @@ def submit_job(
     items: Sequence[dict[str, Any]],
     max_attempts: int,
     idempotency_key: str | None = None,
+    order: QueueOrder = NOW,
 ) -> Submitted:
-    """Store a validated job: job, items and outbox row commit together, or nothing does.
+    """Store a validated job: job and items commit together, or nothing does.
 
     With an idempotency key the user already used, the earlier job is returned
     (``created`` false) and nothing new is stored; the key with another job type
@@ -50,9 +66,8 @@ def submit_job(
     job_id, now = new_job_id(), now_ms()
     job_row = (job_id, user_id, job_type, len(items), idempotency_key, now)
     statements = [
-        (_JOB_SQL, job_row),
+        (_JOB_SQL, (*job_row, order.run_at, order.priority)),
         *_item_statements(db, job_id, [_dumps(item) for item in items], max_attempts, now),
-        insert_statement(OutboxEntry(job_id, job_type, due_at=now), now),
     ]
     try:
         run_together(db, statements)
@@ -66,8 +81,8 @@ def submit_job(
 
 
 _JOB_SQL = (
-    "INSERT INTO jobs (id, user_id, type, size, idempotency_key, created_at)"
-    " VALUES (?, ?, ?, ?, ?, ?)"
+    "INSERT INTO jobs (id, user_id, type, size, idempotency_key, created_at, run_at, priority)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _ITEMS_VALUES = "INSERT INTO items (job_id, idx, data, status, max_attempts, updated_at) VALUES "
 _ITEMS_FROM_ARRAYS = (

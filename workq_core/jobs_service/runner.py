@@ -12,6 +12,7 @@ from graphql import GraphQLSchema
 
 from workq_core.db import close_database, connect, migrate
 from workq_core.db.middleware import CloseDatabase
+from workq_core.jobs.admission import window_for
 from workq_core.jobs.relay import OutboxRelay
 from workq_core.jobs.sweeper import stall_ms
 from workq_core.jobs_service.api import JobsApi
@@ -109,7 +110,9 @@ def start_jobs_service(
             closers.append(client.close)
             authenticate = AuthCache(client.authenticate, settings.jobs.auth_cache_s)
         relay = (
-            OutboxRelay(db, transport, stall_ms=stall_ms(settings)) if settings.jobs.relay else None
+            OutboxRelay(db, transport, stall_ms=stall_ms(settings), window=window_for(settings))
+            if settings.jobs.relay
+            else None
         )
         api = JobsApi(db, settings, runtime.catalog, relay.wake if relay else _no_wake)
         http = HttpServer(

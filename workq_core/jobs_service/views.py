@@ -116,6 +116,8 @@ JOB_FIELDS: dict[str, Any] = {
     "updatedAt": lambda job, _info: iso(job.updated_ms),
     "finishedAt": lambda job, _info: iso(job.finished_ms),
     "cancelledAt": lambda job, _info: iso(job.record.cancelled_at),
+    "runAt": lambda job, _info: iso(job.record.run_at),
+    "priority": lambda job, _info: job.record.priority,
 }
 
 ITEM_FIELDS: dict[str, Any] = {

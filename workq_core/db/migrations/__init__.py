@@ -9,6 +9,7 @@ from workq_core.db.migrations import (
     m0002_jobs,
     m0003_executors,
     m0004_leases,
+    m0006_queue_order,
     m0011_executors_ran_dry,
 )
 
@@ -17,5 +18,6 @@ MIGRATIONS = [
     m0002_jobs,
     m0003_executors,
     m0004_leases,
+    m0006_queue_order,
     m0011_executors_ran_dry,
 ]
