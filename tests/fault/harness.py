@@ -266,6 +266,7 @@ class Stack:
         sleep_ms: int = 0,
         idempotency_key: str | None = None,
         retry: bool = False,
+        delay_ms: int | None = None,
     ) -> Submission:
         """``executeJob`` over HTTP; what it accepted joins the history (a retry only once)."""
         poison = frozenset(range(3, size, poison_every)) if poison_every else frozenset()
@@ -278,7 +279,7 @@ class Stack:
                 item["sleep_ms"] = sleep_ms
             items.append(item)
         with workq.Client(self.jobs_url, token=self.token, timeout_s=60) as client:
-            job = client.submit(JOB_TYPE, items, idempotency_key)
+            job = client.submit(JOB_TYPE, items, idempotency_key, delay_ms=delay_ms)
         assert job.size == size, job
         submission = Submission(job.id, size, poison)
         known = [s for s in self.submissions if s.job_id == submission.job_id]
