@@ -1,7 +1,7 @@
 """The cost of queue order: ``python -m bench.ordering [--systems workq,workq-pg] [--n 10000]``.
 
 In one run per database, each on a fresh stack with ``--workers`` executor
-processes (2 threads each, as in ``bench.run``):
+processes (the shipped 4 threads each, as in ``bench.run``):
 
 - ``whole job``: ``executor.publish_window`` so large that a job's items all
   go to the broker at once, as before admission existed: the plain drain;

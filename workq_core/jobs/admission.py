@@ -34,6 +34,8 @@ from workq_core.jobs.outbox import OutboxEntry, enqueue
 # A window never shrinks below this, so an executor that is starting finds work.
 WINDOW_FLOOR = 64
 LIVE_CACHE_S = 1.0
+# A window that still holds items is topped up once this fraction of it is free.
+TOP_UP_FRACTION = 4
 _DUE = "published < size AND cancelled_at IS NULL AND (run_at IS NULL OR run_at <= ?)"
 _TYPES_SQL = f"SELECT DISTINCT type FROM jobs WHERE {_DUE}"  # noqa: S608 - constant text
 _NEXT_DUE_SQL = (
@@ -156,9 +158,10 @@ class Admission:
         if is_postgres(db) and not rows(db, _LOCK_SQL, (f"workq-admit:{job_type}",))[0]["locked"]:
             return 0, True  # another relay is admitting this type right now
         in_broker = int(rows(db, IN_BROKER_SQL, (job_type,))[0]["n"])
-        free = self.window_size(db, job_type, now) - in_broker
-        if free <= 0:
-            return 0, True
+        window = self.window_size(db, job_type, now)
+        free = window - in_broker
+        if free <= 0 or (in_broker and free < window // TOP_UP_FRACTION):
+            return 0, True  # top up in chunks: a cycle per item freed would cost the drain
         found = rows(db, _CANDIDATES_SQL, (job_type, now, free, free))
         candidates = [Candidate(**row) for row in found]
         taken = share(candidates, free)
