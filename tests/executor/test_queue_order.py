@@ -139,7 +139,7 @@ def test_a_delayed_job_survives_an_executor_and_a_broker_restart(recording, lite
 
 
 def test_higher_priority_work_starts_before_waiting_low_priority_work(recording):
-    # Given two executor processes working through a queue full of low-priority work
+    # Given two executors working through a queue full of low-priority work
     # (one item per claim: what a thread has claimed is started, whatever its priority)
     pipeline, recorder = recording
     pipeline.start_relay(window=Window(fixed=8))
