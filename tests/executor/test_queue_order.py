@@ -76,21 +76,19 @@ def job_status(pipeline, job_id: str) -> str:
     return record.status
 
 
-def delayed_job(recording, delay_ms: int, size: int) -> tuple[Any, Recorder, int, str]:
-    """A relay and an executor running, and a job of ``size`` items due in ``delay_ms``."""
+def test_no_item_starts_before_run_at_and_a_job_cancelled_while_it_waits_never_runs(recording):
+    # Given a relay and an executor, when two jobs are submitted to run 1.5 s from now
     pipeline, recorder = recording
     pipeline.start_relay()
     pipeline.start_executor()
-    run_at = now_ms() + delay_ms
-    job_id = pipeline.submit("Recorder", [{}] * size, order=QueueOrder(run_at=run_at))
-    return pipeline, recorder, run_at, job_id
+    run_at = now_ms() + 1500
+    job_id = pipeline.submit("Recorder", [{}] * 5, order=QueueOrder(run_at=run_at))
+    cancelled = pipeline.submit("Recorder", [{}] * 3, order=QueueOrder(run_at=run_at))
+    # And the second is cancelled while it waits
+    with pipeline.db.connection_context():
+        assert commands.cancel_job(pipeline.db, pipeline.user_id, cancelled) == 3
 
-
-def test_no_item_starts_before_run_at_and_the_job_shows_scheduled(recording):
-    # Given a relay and an executor, when a job is submitted to run 1.5 s from now
-    pipeline, recorder, run_at, job_id = delayed_job(recording, 1500, 5)
-
-    # Then it is scheduled, nothing of it is published or started until then
+    # Then the first is scheduled, nothing of it is published or started until then
     assert job_status(pipeline, job_id) == "scheduled"
     time.sleep(1.0)
     assert recorder.started(job_id) == []
@@ -101,20 +99,14 @@ def test_no_item_starts_before_run_at_and_the_job_shows_scheduled(recording):
     assert min(recorder.started(job_id)) >= run_at
     assert min(i["published_at"] for i in items) >= run_at
     assert job_status(pipeline, job_id) == "completed"
-
-
-def test_a_job_cancelled_while_it_waits_never_runs(recording):
-    pipeline, recorder, run_at, job_id = delayed_job(recording, 800, 3)
-
+    # While the cancelled one never ran, nor was anything of it published
+    assert recorder.started(cancelled) == []
+    assert (pipeline.statuses(cancelled), job_status(pipeline, cancelled)) == (
+        {"cancelled": 3},
+        "cancelled",
+    )
     with pipeline.db.connection_context():
-        assert commands.cancel_job(pipeline.db, pipeline.user_id, job_id) == 3
-
-    time.sleep((run_at - now_ms()) / 1000 + 1.0)
-    assert recorder.started(job_id) == []
-    assert pipeline.statuses(job_id) == {"cancelled": 3}
-    assert job_status(pipeline, job_id) == "cancelled"
-    with pipeline.db.connection_context():
-        assert rows(pipeline.db, "SELECT id FROM outbox WHERE job_id = ?", (job_id,)) == []
+        assert rows(pipeline.db, "SELECT id FROM outbox WHERE job_id = ?", (cancelled,)) == []
 
 
 def test_a_delayed_job_survives_an_executor_and_a_broker_restart(recording, lite_broker):
