@@ -43,9 +43,9 @@ def live_executor(stack, job_types=("Fibonacci",)) -> None:
     with stack.db.connection_context(), stack.db.atomic():
         run(
             stack.db,
-            "INSERT INTO executors (id, job_types, started_at, heartbeat_at, last_delivery_at)"
+            "INSERT INTO executors (id, job_types, started_at, heartbeat_at, ran_dry_at)"
             " VALUES (?, ?, ?, ?, ?)",
-            (f"test-{now}", json.dumps(list(job_types)), now, now + 60_000, now + 60_000),
+            (f"test-{now}", json.dumps(list(job_types)), now, now + 60_000, 0),
         )
 
 
