@@ -43,7 +43,7 @@ _NEXT_DUE_SQL = (
     " WHERE published < size AND cancelled_at IS NULL AND run_at > ?"
 )
 # Literal 'queued': SQLite uses a partial index only for the exact term it was built with.
-IN_BROKER_SQL = (
+_IN_BROKER_SQL = (
     "SELECT COUNT(*) AS n FROM items i JOIN jobs j ON j.id = i.job_id"
     " WHERE j.type = ? AND i.status = 'queued' AND i.published_at IS NOT NULL"
 )
@@ -75,6 +75,11 @@ class Window:
         if self.fixed:
             return self.fixed
         return max(WINDOW_FLOOR, self.per_process * live_processes)
+
+
+def items_in_broker(db: peewee.Database, job_type: str) -> int:
+    """Published items of ``job_type`` that no executor has started yet: the window's fill."""
+    return int(rows(db, _IN_BROKER_SQL, (job_type,))[0]["n"])
 
 
 def window_for(settings: Settings) -> Window:
@@ -157,7 +162,7 @@ class Admission:
         """Items admitted for ``job_type``, and whether due items of it still wait."""
         if is_postgres(db) and not rows(db, _LOCK_SQL, (f"workq-admit:{job_type}",))[0]["locked"]:
             return 0, True  # another relay is admitting this type right now
-        in_broker = int(rows(db, IN_BROKER_SQL, (job_type,))[0]["n"])
+        in_broker = items_in_broker(db, job_type)
         window = self.window_size(db, job_type, now)
         free = window - in_broker
         if free <= 0 or (in_broker and free < window // TOP_UP_FRACTION):

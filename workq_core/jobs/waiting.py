@@ -18,7 +18,7 @@ import peewee
 
 from workq_core.db.sql import rows
 from workq_core.jobs import fleet
-from workq_core.jobs.admission import IN_BROKER_SQL, Window
+from workq_core.jobs.admission import Window, items_in_broker
 from workq_core.jobs.queries import ItemRecord, JobRecord
 from workq_core.jobs.states import CANCELLED, QUEUED, RETRYING, WAITING
 
@@ -78,8 +78,7 @@ class JobFacts:
     @property
     def in_broker(self) -> int:
         """Published items of this type that no executor has started yet."""
-        params = (self.job.type,)
-        return self._once("broker", lambda: int(rows(self.db, IN_BROKER_SQL, params)[0]["n"]))
+        return self._once("broker", lambda: items_in_broker(self.db, self.job.type))
 
 
 Check = Callable[[ItemRecord, JobFacts], WaitingFor | None]
