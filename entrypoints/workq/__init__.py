@@ -26,6 +26,7 @@ from workq.values import (
     JobTypeLimits,
     Limit,
     User,
+    WaitingFor,
 )
 
 __all__ = [
@@ -53,5 +54,6 @@ __all__ = [
     "Unavailable",
     "Unreachable",
     "User",
+    "WaitingFor",
     "WorkqClientError",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import Any, Self, TypeVar, Unpack
@@ -59,15 +60,23 @@ class AsyncClient(ClientBase[httpx.AsyncClient]):
         job_type: str,
         data: dict[str, Any] | list[dict[str, Any]],
         idempotency_key: str | None = None,
+        *,
+        run_at: dt.datetime | str | None = None,
+        delay_ms: int | None = None,
+        priority: int | None = None,
     ) -> Job:
         """Submit one job: a dict is one item, a list of dicts one item each.
 
         With ``idempotency_key``, submitting again returns the job the first
         call created: a submission that failed with ``Unavailable`` is safe to
         retry. A bad item is refused, and nothing stored, with ``BadInput``
-        whose ``item`` and ``field`` say where.
+        whose ``item`` and ``field`` say where. ``run_at`` (an aware datetime
+        or ISO-8601 text with an offset) or ``delay_ms`` holds every item back
+        until then (the job is ``scheduled``); ``priority`` (-10 to 10, default
+        0) puts it ahead of waiting jobs of its type with a lower one.
         """
-        return await self._run(operations.submit(job_type, data, idempotency_key))
+        order = operations.queue_order(run_at, delay_ms, priority)
+        return await self._run(operations.submit(job_type, data, idempotency_key, order))
 
     async def job(self, job_id: str) -> Job:
         """The job as of now; JobNotFound when it does not exist or is someone else's."""

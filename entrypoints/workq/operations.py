@@ -5,6 +5,7 @@ Shared by ``Client`` and ``AsyncClient``, which only differ in how they send.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
@@ -77,14 +78,40 @@ def create_user(email: str, password: str) -> Operation[User]:
 
 
 def submit(
-    job_type: str, data: dict[str, Any] | list[dict[str, Any]], idempotency_key: str | None
+    job_type: str,
+    data: dict[str, Any] | list[dict[str, Any]],
+    idempotency_key: str | None,
+    order: Data | None = None,
 ) -> Operation[Job]:
-    job_input: Data = {"name": job_type, "data": data}
+    """``order`` holds ``runAt``, ``delayMs`` and ``priority`` as the API takes them."""
+    job_input: Data = {"name": job_type, "data": data, **(order or {})}
     if idempotency_key is not None:
         job_input["idempotencyKey"] = idempotency_key
     return Operation(
         "jobs", SUBMIT, lambda out, _url: Job.from_dict(out["executeJob"]), {"input": job_input}
     )
+
+
+def queue_order(
+    run_at: dt.datetime | str | None, delay_ms: int | None, priority: int | None
+) -> Data:
+    """The order fields of a submission; an aware datetime travels as ISO-8601.
+
+    A naive datetime is refused here (ValueError), as the API would refuse it:
+    Workq never guesses a time zone.
+    """
+    order: Data = {}
+    if isinstance(run_at, dt.datetime):
+        if run_at.tzinfo is None:
+            raise ValueError("run_at must be timezone-aware (e.g. datetime.now(timezone.utc))")
+        order["runAt"] = run_at.isoformat()
+    elif run_at is not None:
+        order["runAt"] = run_at
+    if delay_ms is not None:
+        order["delayMs"] = delay_ms
+    if priority is not None:
+        order["priority"] = priority
+    return order
 
 
 def job(job_id: str) -> Operation[Job]:

@@ -19,10 +19,15 @@ class _Record:
 
     API: ClassVar[dict[str, str]]
     TIMES: ClassVar[frozenset[str]] = frozenset()
+    #: attribute -> the record type of a nested object field (may be null)
+    NESTED: ClassVar[dict[str, type[_Record]]] = {}
 
     @classmethod
     def selection(cls) -> str:
-        return " ".join(cls.API)
+        return " ".join(
+            f"{field} {{ {cls.NESTED[attr].selection()} }}" if attr in cls.NESTED else field
+            for field, attr in cls.API.items()
+        )
 
     @classmethod
     def from_dict(cls, record: Mapping[str, Any]) -> Self:
@@ -30,14 +35,22 @@ class _Record:
         values = {attr: record[field] for field, attr in cls.API.items()}
         for attr in cls.TIMES:
             values[attr] = _parse_time(values[attr])
+        for attr, kind in cls.NESTED.items():
+            if values[attr] is not None:
+                values[attr] = kind.from_dict(values[attr])
         return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:
         """The API's record again (camelCase keys, ISO times): for JSON output."""
-        return {
-            field: _format_time(getattr(self, attr)) if attr in self.TIMES else getattr(self, attr)
-            for field, attr in self.API.items()
-        }
+        return {field: self._field(attr) for field, attr in self.API.items()}
+
+    def _field(self, attr: str) -> Any:
+        value = getattr(self, attr)
+        if attr in self.TIMES:
+            return _format_time(value)
+        if attr in self.NESTED and value is not None:
+            return value.to_dict()
+        return value
 
 
 def _parse_time(value: str | None) -> dt.datetime | None:
@@ -75,9 +88,11 @@ class Job(_Record):
         "updatedAt": "updated_at",
         "finishedAt": "finished_at",
         "cancelledAt": "cancelled_at",
+        "runAt": "run_at",
+        "priority": "priority",
     }
     TIMES: ClassVar[frozenset[str]] = frozenset(
-        {"created_at", "updated_at", "finished_at", "cancelled_at"}
+        {"created_at", "updated_at", "finished_at", "cancelled_at", "run_at"}
     )
 
     id: str
@@ -96,6 +111,8 @@ class Job(_Record):
     updated_at: dt.datetime
     finished_at: dt.datetime | None
     cancelled_at: dt.datetime | None
+    run_at: dt.datetime | None
+    priority: int
 
     @property
     def done(self) -> bool:
@@ -104,8 +121,22 @@ class Job(_Record):
 
 
 @dataclass(frozen=True)
+class WaitingFor(_Record):
+    """Why an item is not running: ``reason`` (e.g. ``SCHEDULED``, ``RETRY_BACKOFF``,
+    ``NO_EXECUTOR``), ``until`` when the wait ends at a known time, and a sentence."""
+
+    API: ClassVar[dict[str, str]] = {"reason": "reason", "until": "until", "detail": "detail"}
+    TIMES: ClassVar[frozenset[str]] = frozenset({"until"})
+
+    reason: str
+    until: dt.datetime | None
+    detail: str
+
+
+@dataclass(frozen=True)
 class Item(_Record):
-    """One item of a job: its state, attempts, and the handler's result or last error."""
+    """One item of a job: its state, attempts, the handler's result or last error,
+    and while it waits, why (``waiting_for``; None while running and once finished)."""
 
     API: ClassVar[dict[str, str]] = {
         "index": "index",
@@ -117,8 +148,10 @@ class Item(_Record):
         "lastError": "last_error",
         "startedAt": "started_at",
         "finishedAt": "finished_at",
+        "waitingFor": "waiting_for",
     }
     TIMES: ClassVar[frozenset[str]] = frozenset({"started_at", "finished_at"})
+    NESTED: ClassVar[dict[str, type[_Record]]] = {"waiting_for": WaitingFor}
 
     index: int
     status: str
@@ -129,6 +162,7 @@ class Item(_Record):
     last_error: str | None
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
+    waiting_for: WaitingFor | None
 
 
 @dataclass(frozen=True)

@@ -171,3 +171,22 @@ if importlib.util.find_spec("matplotlib") is not None:
     test_chart_draws_a_png = _test_chart_draws_a_png
 else:
     warnings.warn("bench smoke test leaves out the chart: matplotlib not importable", stacklevel=1)
+
+
+def test_the_ordering_benchmark_measures_drains_and_lateness(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bench import ordering
+
+    out = tmp_path / "ordering.json"
+    argv = ["--systems", "workq", "--n", "100", "--paced-n", "20", "--delay-ms", "300"]
+    status = ordering.main([*argv, "--workers", "1", "--timeout", "60", "--out", str(out)])
+
+    assert status == 0
+    results = json.loads(out.read_text())
+    assert results["workq whole job"]["drain"] > 0
+    window = results["workq window auto"]
+    assert window["drain"] > 0 and window["priorities"] > 0
+    assert window["lateness"]["max_ms"] >= window["lateness"]["p99_ms"] >= 0
+    assert window["lateness"]["min_ms"] >= 0  # none started before its runAt
+    assert "lateness of 20 delayed items" in capsys.readouterr().out

@@ -159,3 +159,26 @@ def test_failed_items_are_shown_and_watch_exits_1(logged_in: Cli) -> None:
             f"#{index} dead after 1 attempt(s): ValueError: ValueError: this job always fails"
             in status.stdout
         ), status.stdout
+
+
+def test_submit_with_a_delay_and_a_priority_is_scheduled(logged_in: Cli) -> None:
+    submitted = logged_in(
+        "submit", "Fibonacci", "--data", '{"iterations": 3}', "--delay", "2h", "--priority", "4"
+    )
+    assert submitted.returncode == 0, submitted.stderr
+    job_id = submitted.stdout.strip()
+
+    record = json.loads(logged_in("status", job_id, "--json").stdout)
+    assert (record["status"], record["priority"]) == ("scheduled", 4)
+    assert record["runAt"] is not None
+    assert "run at" in logged_in("status", job_id).stdout
+
+
+def test_bad_run_at_and_delay_are_clear_errors(logged_in: Cli) -> None:
+    naive = logged_in("submit", "Fibonacci", "--data", "{}", "--run-at", "2030-01-01T09:00:00")
+    assert naive.returncode == 1
+    assert "runAt" in naive.stderr and "no UTC offset" in naive.stderr
+
+    unit = logged_in("submit", "Fibonacci", "--data", "{}", "--delay", "5 weeks")
+    assert unit.returncode == 2
+    assert "is not a duration" in unit.stderr

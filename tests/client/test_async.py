@@ -60,3 +60,20 @@ def test_errors_are_the_same_typed_errors(running: Running, email: str) -> None:
                 await down.execute("{ __typename }")
 
     asyncio.run(main())
+
+
+def test_submit_takes_a_delay_and_a_priority(running: Running, email: str) -> None:
+    async def main() -> tuple[workq.Job, list[workq.Item]]:
+        async with workq.AsyncClient(running.jobs_url, running.auth_url) as client:
+            await client.login(email, PASSWORD)
+            job = await client.submit(
+                "Fibonacci", {"iterations": 1}, delay_ms=3_600_000, priority=2
+            )
+            items = [item async for item in client.items(job.id)]
+            await client.cancel(job.id)
+            return job, items
+
+    job, [item] = asyncio.run(main())
+
+    assert (job.status, job.priority) == ("scheduled", 2)
+    assert item.waiting_for is not None and item.waiting_for.until == job.run_at

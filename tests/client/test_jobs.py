@@ -173,3 +173,36 @@ def test_to_dict_is_the_api_record(client: workq.Client) -> None:
     assert workq.Job.from_dict(record) == job
     document = "query ($id: ID!) { job(id: $id) { " + workq.Job.selection() + " } }"
     assert client.execute(document, {"id": job.id})["job"] == record
+
+
+def test_run_at_holds_a_job_back_and_its_items_say_why(client: workq.Client) -> None:
+    # Given a job to run in an hour, with a priority
+    run_at = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(hours=1)
+    job = client.submit("Fibonacci", [{"iterations": 1}] * 2, run_at=run_at, priority=-3)
+
+    # Then it is scheduled until then, and each item waits for exactly that
+    assert (job.status, job.run_at, job.priority) == ("scheduled", run_at, -3)
+    reasons = {(i.waiting_for.reason, i.waiting_for.until) for i in client.items(job.id)}
+    assert reasons == {("SCHEDULED", run_at)}
+    # And it can be cancelled while it waits
+    assert client.cancel(job.id).status == "cancelled"
+    assert {i.waiting_for.reason for i in client.items(job.id)} == {"CANCELLED"}
+
+
+def test_a_short_delay_runs_the_job_after_it(client: workq.Client) -> None:
+    job = client.submit("Fibonacci", {"iterations": 5}, delay_ms=300)
+
+    done = client.wait(job.id, timeout_s=30, poll_s=0.1)
+
+    [item] = client.items(job.id)
+    assert done.status == "completed" and item.waiting_for is None
+    assert job.run_at is not None and item.started_at is not None
+    assert item.started_at >= job.run_at
+
+
+def test_a_naive_run_at_is_refused_before_any_request(client: workq.Client) -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        client.submit("Fibonacci", {"iterations": 1}, run_at=dt.datetime(2030, 1, 1))
+    with pytest.raises(workq.BadInput) as refused:
+        client.submit("Fibonacci", {"iterations": 1}, priority=99)
+    assert refused.value.field == "priority"

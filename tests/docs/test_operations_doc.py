@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from workq_core.db import connect, migrate
-from workq_core.telemetry.queue_gauges import QueueGauges
+from workq_core.jobs_service.queue_gauges import QueueGauges
 from workq_core.telemetry.scrape import scrape
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -42,19 +42,23 @@ class Pipeline:
         self.transport.declare(self.runtime.catalog.job_types.names())
         self.executors: list[ExecutorHandle] = []
         self.relays: list[OutboxRelay] = []
-        with self.db.connection_context():
-            email = f"{uuid.uuid4().hex}@example.com"
-            run(self.db, "INSERT INTO users (email, password_hash) VALUES (?, ?)", (email, "x"))
-            self.user_id = rows(self.db, "SELECT id FROM users WHERE email = ?", (email,))[0]["id"]
+        self.user_id = self.new_user()
 
     def make_runtime(self, **env: str) -> Runtime:
         return bootstrap(env={**self.env, **env}, extra_plugins=self.extra_plugins)
+
+    def new_user(self) -> int:
+        """Another owner for jobs (``submit(..., user_id=...)``)."""
+        with self.db.connection_context():
+            email = f"{uuid.uuid4().hex}@example.com"
+            run(self.db, "INSERT INTO users (email, password_hash) VALUES (?, ?)", (email, "x"))
+            return int(rows(self.db, "SELECT id FROM users WHERE email = ?", (email,))[0]["id"])
 
     def submit(self, job_type: str, items: list[dict[str, Any]], **kwargs: Any) -> str:
         with self.db.connection_context():
             job_id = submit_job(
                 self.db,
-                user_id=self.user_id,
+                user_id=kwargs.pop("user_id", self.user_id),
                 job_type=job_type,
                 items=items,
                 max_attempts=kwargs.pop("max_attempts", 3),
@@ -62,10 +66,12 @@ class Pipeline:
             ).job_id
         return job_id
 
-    def start_relay(self) -> OutboxRelay:
+    def start_relay(self, **options: Any) -> OutboxRelay:
+        """A relay polling fast; ``options`` go to OutboxRelay (``window=...``)."""
         lease = lease_ms(self.runtime.settings)
-        relay = OutboxRelay(self.db, self.transport, poll_s=0.05, stall_ms=2000, lease_ms=lease)
-        relay.start()
+        relay = OutboxRelay(
+            self.db, self.transport, poll_s=0.05, stall_ms=2000, lease_ms=lease, **options
+        ).start()
         self.relays.append(relay)
         return relay
 

@@ -110,10 +110,11 @@ def test_cancelled_items_are_not_run(make_pipeline):
     plugin = CountingPlugin()
     pipeline = make_pipeline(extra_plugins=[("counting", plugin)])
     job_id = pipeline.submit("Counting", [{"n": i} for i in range(5)])
-    with pipeline.db.connection_context():
+    pipeline.start_relay()
+    wait_for(lambda: all(item["published_at"] for item in pipeline.items(job_id)))
+    with pipeline.db.connection_context():  # cancelled after its messages went out
         run(pipeline.db, "UPDATE jobs SET cancelled_at = 1 WHERE id = ?", (job_id,))
 
-    pipeline.start_relay()
     pipeline.start_executor()
 
     pipeline.wait_final(job_id)

@@ -299,6 +299,7 @@ class Stack:
         idempotency_key: str | None = None,
         retry: bool = False,
         job_type: str = JOB_TYPE,
+        delay_ms: int | None = None,
         **fields: Any,
     ) -> Submission:
         """``executeJob`` over HTTP; what it accepted joins the history (a retry only once).
@@ -315,7 +316,7 @@ class Stack:
                 item["sleep_ms"] = sleep_ms
             items.append(item)
         with workq.Client(self.jobs_url, token=self.token, timeout_s=60) as client:
-            job = client.submit(job_type, items, idempotency_key)
+            job = client.submit(job_type, items, idempotency_key, delay_ms=delay_ms)
         assert job.size == size, job
         submission = Submission(job.id, size, poison)
         known = [s for s in self.submissions if s.job_id == submission.job_id]

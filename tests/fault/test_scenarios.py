@@ -171,6 +171,33 @@ def test_broker_sigkill_and_restart_under_load(make_stack, scale):
 
 
 @pytest.mark.parametrize("scale", SCALES)
+def test_a_delayed_job_across_executor_kills_and_broker_restarts(make_stack, scale):
+    # Given a delayed job, and a second one due later, on three executors
+    stack = make_stack(executors=3)
+    stack.submit(scale["items"] // 4, poison_every=50, delay_ms=1500)
+    stack.submit(scale["items"] // 4, poison_every=50, sleep_ms=5, delay_ms=3000)
+    # When executors are SIGKILLed while they wait and run (and, in the heavy
+    # form, the broker restarts; the short form's broker restart is
+    # tests/executor/test_queue_order.py, at a fraction of the cost)
+    for _ in range(max(1, scale["faults"] // 2)):
+        time.sleep(0.7)
+        stack.kill(random.choice(stack.live_executors()))
+        stack.start_executor()
+    if scale == HEAVY:
+        stack.broker.kill()
+        time.sleep(1.0)
+        stack.broker.start()
+    # Then everything drains as usual, and no run started before its job's runAt
+    stack.drain(scale["drain_s"])
+    assert_history_ok(stack)
+    early = stack.sql(
+        "SELECT count(*) FROM fault_effects e JOIN jobs j ON j.id = e.job_id"
+        " WHERE e.at_ms < j.run_at"
+    )
+    assert early == [(0,)]
+
+
+@pytest.mark.parametrize("scale", SCALES)
 def test_executor_paused_while_holding_prefetched_items(make_stack, scale):
     # Given a job flowing to three executors
     stack = make_stack(executors=3)

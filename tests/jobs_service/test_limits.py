@@ -94,15 +94,22 @@ def test_an_item_over_a_limit_says_which_limit_and_key_it_waits_for(stack):
     assert [c.verdict for c in claims] == [Verdict.RUN, Verdict.PARKED]
 
     answer = client.post(
-        "query ($id: ID!) { job(id: $id) { items { status limitedBy { reason key until } } } }",
+        "query ($id: ID!) { job(id: $id) { items {"
+        " status limitedBy { reason key until } waitingFor { reason until detail } } } }",
         {"id": job_id},
     ).json["data"]["job"]["items"]
 
+    waiting = {
+        "reason": "CONCURRENCY_LIMIT",
+        "until": None,
+        "detail": "Parked by the concurrency limit of job type Echo on key /text=acme.",
+    }
     assert answer == [
-        {"status": "running", "limitedBy": None},
+        {"status": "running", "limitedBy": None, "waitingFor": None},
         {
             "status": "queued",
             "limitedBy": {"reason": "CONCURRENCY_LIMIT", "key": "/text=acme", "until": None},
+            "waitingFor": waiting,
         },
     ]
     with stack.db.connection_context():

@@ -146,7 +146,8 @@ def test_the_sweeper_only_takes_a_keys_head_and_only_once_its_wake_time_is_long_
     items.claim(refs)  # refs[1] and refs[2] parked until refs[0]'s lease ends, a minute away
     items.clear_outbox()
     old = now_ms() - 10_000
-    run(items.db, "UPDATE items SET updated_at = ?", [old])
+    # published long ago (admission marks published_at; the sweep goes by it)
+    run(items.db, "UPDATE items SET updated_at = ?, published_at = ?", [old, old])
     run(
         items.db,
         "INSERT INTO executors (id, job_types, started_at, heartbeat_at, ran_dry_at)"

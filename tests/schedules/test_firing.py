@@ -93,7 +93,7 @@ def finish(db: peewee.Database, job_id: str) -> None:
     run(db, "UPDATE items SET status = 'completed' WHERE job_id = ?", (job_id,))
 
 
-def test_a_due_run_submits_one_job_with_outbox_row_and_advances(db):
+def test_a_due_run_submits_one_job_queued_for_admission_and_advances(db):
     owner = user(db)
     record = schedule(db, owner, items=[{"text": "a"}, {"text": "b"}])
     due = rewind(db, record, 1000)
@@ -104,7 +104,8 @@ def test_a_due_run_submits_one_job_with_outbox_row_and_advances(db):
     [job] = jobs_of(db, record)
     assert (job["user_id"], job["type"], job["size"]) == (owner, "Echo", 2)
     assert job["idempotency_key"] == f"schedule:{record.id}:{due}"
-    assert rows(db, "SELECT job_id FROM outbox") == [{"job_id": job["id"]}]
+    # the job is the queue entry: admission publishes it (none of it is published yet)
+    assert rows(db, "SELECT id FROM jobs WHERE published < size") == [{"id": job["id"]}]
     after = store.get(db, record.id)
     assert after is not None
     assert (after.last_run_at, after.last_job_id, after.runs) == (due, job["id"], 1)

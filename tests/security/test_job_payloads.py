@@ -72,7 +72,7 @@ def test_hostile_payloads_are_refused_and_store_nothing(make_stack):
             "BAD_USER_INPUT",
         ),
         "unknown-input-field": (
-            _body('{"iterations": 1}', ', "priority": 9'),
+            _body('{"iterations": 1}', ', "ownerId": 9'),  # (priority is a real field now)
             400,
             "BAD_USER_INPUT",
         ),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 
+from tests.executor.conftest import wait_for
 from tests.jobs_service.conftest import JOB_FIELDS, submit
 from workq_core.db.sql import run
 
@@ -35,6 +36,8 @@ def test_another_users_job_is_invisible_and_unchangeable(stack):
     # Given alice's job with a completed, a dead and a queued item
     alice, mallory = stack.user(), stack.user()
     job_id = submit(alice, "Fibonacci", [{"iterations": 1}, {"iterations": 2}, {"iterations": 3}])
+    # admitted by the relay (all of it published), so nothing changes the rows but mallory
+    wait_for(lambda: stack.sql("SELECT id FROM jobs WHERE published = size") != [])
     with stack.db.connection_context(), stack.db.atomic():
         run(
             stack.db,

@@ -161,7 +161,7 @@ def test_a_submission_outside_any_trace_stores_no_context(tmp_path) -> None:
     with db.connection_context():
         run(db, "INSERT INTO users (email, password_hash) VALUES ('t@example.com', 'x')")
         submit_job(db, user_id=1, job_type="Flaky", items=[{}], max_attempts=1)
-        stored = rows(db, "SELECT trace_context FROM outbox")
+        stored = rows(db, "SELECT trace_context FROM jobs")
     assert stored == [{"trace_context": None}]
 
 

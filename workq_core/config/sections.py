@@ -171,6 +171,13 @@ class ExecutorSettings:
         " one always, with the attempt's outcome)",
         min=0.05,
     )
+    publish_window: int = setting(
+        0,
+        "most items of one job type published to the broker and not yet started; later"
+        " higher-priority or other users' items wait behind at most this many (0: twice"
+        " threads x batch_size for each live executor process, at least 64)",
+        min=0,
+    )
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from workq_core.executor.heartbeat import Heartbeat
 from workq_core.executor.lease_renewal import LeaseRenewer
 from workq_core.executor.process_pool import ProcessPool
 from workq_core.executor.worker import Worker
+from workq_core.jobs.admission import window_for
 from workq_core.jobs.relay import OutboxRelay
 from workq_core.jobs.sweeper import lease_ms, stall_ms
 from workq_core.logs import configure_logging
@@ -91,6 +92,7 @@ def start_executor(
             handle.worker.handler.transport,
             stall_ms=stall_ms(settings),
             lease_ms=lease_ms(settings),
+            window=window_for(settings),
         ).start()
         handle.worker.handler.wake_relay = handle.relay.wake
     if spawn_args is not None:

@@ -30,9 +30,10 @@ def cancel_job(db: peewee.Database, user_id: int, job_id: str) -> int:
     """Cancel the user's job; returns how many waiting items were cancelled now.
 
     Queued and retrying items become cancelled in the transaction that sets
-    ``cancelled_at``; running items finish their attempt (the executor checks
-    ``cancelled_at`` before starting one), unless their handler sees
-    ``ctx.cancelled`` and stops, which records them cancelled too.
+    ``cancelled_at`` (a job still waiting for its ``run_at`` included), and
+    the job leaves admission's queue; running items finish their attempt (the
+    executor checks ``cancelled_at`` before starting one), unless their handler
+    sees ``ctx.cancelled`` and stops, which records them cancelled too.
     Cancelling twice changes nothing.
     """
     with write_transaction(db):
@@ -40,7 +41,8 @@ def cancel_job(db: peewee.Database, user_id: int, job_id: str) -> int:
         now = now_ms()
         run(
             db,
-            "UPDATE jobs SET cancelled_at = ? WHERE id = ? AND cancelled_at IS NULL",
+            "UPDATE jobs SET cancelled_at = ?, published = size"
+            " WHERE id = ? AND cancelled_at IS NULL",
             (now, job_id),
         )
         event_log.append_for_items(db, event_log.CANCELLED, now, job_id, (QUEUED, RETRYING))
@@ -57,14 +59,15 @@ def cancel_job(db: peewee.Database, user_id: int, job_id: str) -> int:
 def retry_dead_items(db: peewee.Database, user_id: int, job_id: str) -> int:
     """Queue the job's dead items again with fresh attempts; returns how many.
 
-    One outbox row with ``item_id`` NULL makes the relay publish the job's
-    queued items. The last error stays on each item until its next attempt.
+    Each gets an outbox row due now (re-runs go straight to the broker, like
+    retries). The last error stays on each item until its next attempt.
     """
     with write_transaction(db):
         job = _owned(db, user_id, job_id)
         if job["cancelled_at"] is not None:
             raise InvalidPayload("The job was cancelled; its items cannot be re-run.", field="id")
         now = now_ms()
+        dead = rows(db, "SELECT id FROM items WHERE job_id = ? AND status = ?", (job_id, DEAD))
         event_log.append_for_items(db, event_log.RERUN, now, job_id, (DEAD,))
         cursor = run(
             db,
@@ -73,9 +76,9 @@ def retry_dead_items(db: peewee.Database, user_id: int, job_id: str) -> int:
             " finished_at = NULL, updated_at = ? WHERE job_id = ? AND status = ?",
             (QUEUED, now, job_id, DEAD),
         )
-        if cursor.rowcount:  # the re-run belongs to the trace of the request that asked for it
-            entry = OutboxEntry(job_id, job["type"], now, trace_context=current_trace_context())
-            enqueue(db, [entry], now)
+        trace = current_trace_context()  # the re-run belongs to the request that asked for it
+        entries = [OutboxEntry(job_id, job["type"], now, row["id"], trace) for row in dead]
+        enqueue(db, entries, now)
     logger.info(
         "dead items re-queued",
         extra={"job_id": job_id, "job_type": job["type"], "items": cursor.rowcount},

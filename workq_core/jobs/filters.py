@@ -7,6 +7,9 @@ every probe stops at the first matching item, however large the job.
 
 from __future__ import annotations
 
+from typing import Any
+
+from workq_core.db.sql import now_ms
 from workq_core.errors import InvalidPayload
 from workq_core.jobs.states import (
     CANCELLED,
@@ -20,7 +23,15 @@ from workq_core.jobs.states import (
 
 ACTIVE = (QUEUED, RUNNING, RETRYING)
 STARTED = tuple(s for s in ITEM_STATES if s != QUEUED)
-JOB_STATUSES = ("queued", "running", "cancelling", "completed", "failed", "cancelled")
+JOB_STATUSES = (
+    "scheduled",
+    "queued",
+    "running",
+    "cancelling",
+    "completed",
+    "failed",
+    "cancelled",
+)
 
 
 def _any(states: tuple[str, ...]) -> tuple[str, list[str]]:
@@ -29,7 +40,7 @@ def _any(states: tuple[str, ...]) -> tuple[str, list[str]]:
     return sql, list(states)
 
 
-def job_status_clause(status: str) -> tuple[str, list[str]]:
+def job_status_clause(status: str) -> tuple[str, list[Any]]:
     """``(sql, params)`` true for the jobs ``j`` whose status is ``status``."""
     active, p_active = _any(ACTIVE)
     started, p_started = _any(STARTED)
@@ -37,8 +48,13 @@ def job_status_clause(status: str) -> tuple[str, list[str]]:
     dead, p_dead = _any((DEAD,))
     not_done, p_not_done = _any(tuple(s for s in ITEM_STATES if s != COMPLETED))
     live = "j.cancelled_at IS NULL"
-    clauses: dict[str, tuple[str, list[str]]] = {
-        "queued": (f"{live} AND NOT {started}", p_started),
+    now = now_ms()
+    clauses: dict[str, tuple[str, list[Any]]] = {
+        "scheduled": (f"{live} AND j.run_at > ? AND NOT {started}", [now, *p_started]),
+        "queued": (
+            f"{live} AND (j.run_at IS NULL OR j.run_at <= ?) AND NOT {started}",
+            [now, *p_started],
+        ),
         "running": (f"{live} AND {active} AND {started}", p_active + p_started),
         "cancelling": (f"j.cancelled_at IS NOT NULL AND {active}", p_active),
         "cancelled": (

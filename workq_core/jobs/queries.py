@@ -9,15 +9,19 @@ from typing import Any
 
 import peewee
 
-from workq_core.db.sql import placeholders, rows
+from workq_core.db.sql import now_ms, placeholders, rows
 from workq_core.jobs.filters import job_status_clause
 from workq_core.jobs.states import FINAL, QUEUED, job_status
 
-_JOB_COLUMNS = "j.id, j.user_id, j.type, j.size, j.created_at, j.cancelled_at"
+_JOB_COLUMNS = (
+    "j.id, j.user_id, j.type, j.size, j.created_at, j.cancelled_at, j.run_at, j.priority,"
+    " j.published"
+)
 _ITEM_COLUMNS = (
     "idx, status, attempts, max_attempts, result, error_type, last_error, started_at, finished_at,"
     " limit_scope, limit_reason, limited_until,"
-    " progress_done, progress_total, progress_message, progress_at"
+    " progress_done, progress_total, progress_message, progress_at,"
+    " job_id, next_attempt_at, published_at"
 )
 
 
@@ -32,17 +36,30 @@ class JobRecord:
     created_at: int
     cancelled_at: int | None
     counts: dict[str, int]
+    run_at: int | None = None
+    priority: int = 0
+    published: int = 0  # items admission has published so far, in index order
 
     @classmethod
     def just_submitted(
-        cls, job_id: str, user_id: int, job_type: str, size: int, at: int
+        cls,
+        job_id: str,
+        user_id: int,
+        job_type: str,
+        size: int,
+        at: int,
+        *,
+        run_at: int | None = None,
+        priority: int = 0,
     ) -> JobRecord:
         """The job as its submission committed it, every item queued: no need to read it back."""
-        return cls(job_id, user_id, job_type, size, at, None, {QUEUED: size})
+        counts = {QUEUED: size}
+        return cls(job_id, user_id, job_type, size, at, None, counts, run_at, priority)
 
     @property
     def status(self) -> str:
-        return job_status(self.counts, self.size, self.cancelled_at is not None)
+        scheduled = self.run_at is not None and self.run_at > now_ms()
+        return job_status(self.counts, self.size, self.cancelled_at is not None, scheduled)
 
     @property
     def finished(self) -> bool:
@@ -69,6 +86,9 @@ class ItemRecord:
     progress_total: int | None = None
     progress_message: str | None = None
     progress_at: int | None = None
+    job_id: str = ""
+    next_attempt_at: int | None = None
+    published_at: int | None = None
 
 
 def find_job(db: peewee.Database, user_id: int, job_id: str) -> JobRecord | None:

@@ -15,6 +15,8 @@ from workq_core.db import database_errors
 from workq_core.db.sql import for_update, now_ms, placeholders, rows, run, write_transaction
 from workq_core.errors import WorkqError
 from workq_core.faults import AFTER_CLAIM_BEFORE_PUBLISH, fault_point
+from workq_core.jobs.admission import Admission, Admitted, Window
+from workq_core.jobs.fleet import HEARTBEAT_TTL_MS
 from workq_core.jobs.messages import encode
 from workq_core.jobs.states import QUEUED, RETRYING, RUNNING
 from workq_core.jobs.sweeper import recover_expired_leases, sweep
@@ -24,11 +26,12 @@ from workq_core.types import OutgoingMessage, Transport
 logger = logging.getLogger(__name__)
 
 POLL_S = 0.25
+# While due items wait for room in a window, look again soon: executors free slots fast.
+BACKLOG_POLL_S = 0.02
 ERROR_BACKOFF_S = 1.0
 # Long enough for one batch's publish; short, because a relay paused or killed
 # mid-publish holds its rows (and delays their retries) until the claim expires.
 CLAIM_MS = 10_000
-HEARTBEAT_TTL_MS = 15_000
 _ITEM_COLUMNS = "SELECT id, job_id, idx, attempts, last_error FROM items"
 _DUE_SQL = (
     "SELECT id FROM outbox WHERE due_at <= ? AND (claimed_until IS NULL OR claimed_until < ?)"
@@ -36,19 +39,24 @@ _DUE_SQL = (
 )
 _CLAIM_SQL = "UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE id IN ({marks})"
 _CLAIMED_SQL = (
-    "SELECT id, job_id, item_id, job_type, trace_context FROM outbox WHERE id IN ({marks})"
+    "SELECT id, job_id, item_id, job_type, trace_context, first_idx, end_idx"
+    " FROM outbox WHERE id IN ({marks})"
 )
 _DONE_SQL = "DELETE FROM outbox WHERE claimed_by = ? AND id IN ({marks})"
-_JOB_ITEMS_SQL = f"{_ITEM_COLUMNS} WHERE job_id = ? AND status = ? ORDER BY idx"
+_RANGE_SQL = (
+    f"{_ITEM_COLUMNS} WHERE job_id = ? AND idx >= ? AND idx < ? AND status = ? ORDER BY idx"
+)
 _ONE_ITEM_SQL = f"{_ITEM_COLUMNS} WHERE id = ? AND status IN (?, ?, ?)"
 
 
 class OutboxRelay:
     """Publishes what submissions, retries, re-runs and sweeps committed to the outbox.
 
-    A row with ``item_id`` NULL stands for every queued item of its job (one
-    row per submission, however large); a row with an ``item_id`` is one item,
-    due at ``due_at``. A relay first claims rows in a short transaction (a
+    A row with an ``item_id`` is one item, due at ``due_at`` (retries,
+    re-runs, sweeps); a row with an index range is what admission let into
+    the broker of a job's fresh items (``workq_core.jobs.admission``: the
+    database is the queue, ordered by due time, priority and owner). A relay
+    first tops up the windows and claims rows in a short transaction (a
     claim that outlives a dead relay expires after ``CLAIM_MS``), publishes
     them with no lock held, so submissions never wait behind a publish, and
     deletes them only after the broker confirmed. Any number of relays can
@@ -64,6 +72,7 @@ class OutboxRelay:
         poll_s: float = POLL_S,
         stall_ms: int | None = None,
         lease_ms: int | None = None,
+        window: Window | None = None,
     ) -> None:
         self.db = db
         self.transport = transport
@@ -71,6 +80,8 @@ class OutboxRelay:
         self.stall_ms = stall_ms
         self.lease_ms = lease_ms  # with it, items whose lease ran out are re-published too
         self.relay_id = uuid.uuid4().hex
+        self.admission = Admission(window or Window())
+        self._admitted = Admitted()
         self._next_sweep = 0.0
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -105,8 +116,16 @@ class OutboxRelay:
                 self._stop.wait(ERROR_BACKOFF_S)
                 continue
             if published == 0:
-                self._wake.wait(self.poll_s)
+                self._wake.wait(self._idle_wait_s())
                 self._wake.clear()
+
+    def _idle_wait_s(self) -> float:
+        """The poll, shorter while due work waits for room or a delayed job falls due."""
+        if self._admitted.backlog:
+            return BACKLOG_POLL_S
+        if self._admitted.next_due is not None:
+            return min(self.poll_s, max(0.0, (self._admitted.next_due - now_ms()) / 1000))
+        return self.poll_s
 
     def _sweep_when_due(self) -> None:
         if self.stall_ms is None or time.monotonic() < self._next_sweep:
@@ -142,6 +161,7 @@ class OutboxRelay:
     def _claim(self) -> list[dict[str, Any]]:
         now = now_ms()
         with write_transaction(self.db):
+            self._admitted = self.admission.admit(self.db, now)
             lock = for_update(self.db, skip_locked=True)
             ids = [row["id"] for row in rows(self.db, _DUE_SQL + lock, (now, now))]
             if not ids:
@@ -152,5 +172,6 @@ class OutboxRelay:
 
     def _items_of(self, row: dict[str, Any]) -> list[dict[str, Any]]:
         if row["item_id"] is None:
-            return rows(self.db, _JOB_ITEMS_SQL, (row["job_id"], QUEUED))
+            params = (row["job_id"], row["first_idx"], row["end_idx"], QUEUED)
+            return rows(self.db, _RANGE_SQL, params)
         return rows(self.db, _ONE_ITEM_SQL, (row["item_id"], QUEUED, RETRYING, RUNNING))

@@ -1,4 +1,8 @@
-"""Submitting a job: job, items and outbox row commit together, or nothing does."""
+"""Submitting a job: the job and its items commit together, or nothing does.
+
+The committed job is the queue entry: admission (``workq_core.jobs.admission``)
+publishes its items once ``run_at`` has passed, in priority and owner order.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +18,22 @@ from workq_core.db import is_postgres
 from workq_core.db.sql import now_ms, rows, run, write_transaction
 from workq_core.errors import InvalidPayload
 from workq_core.jobs.ids import new_job_id
-from workq_core.jobs.outbox import INSERT_SQL, OutboxEntry, insert_params
 from workq_core.jobs.states import QUEUED
 from workq_core.telemetry.tracing import current_trace_context
 
 INSERT_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class QueueOrder:
+    """When and how urgently a job runs: not before ``run_at`` (ms; None: now),
+    and before waiting jobs of its type with a lower ``priority``."""
+
+    run_at: int | None = None
+    priority: int = 0
+
+
+NOW = QueueOrder()
 
 
 @dataclass(frozen=True)
@@ -38,8 +53,9 @@ def submit_job(
     items: Sequence[dict[str, Any]],
     max_attempts: int,
     idempotency_key: str | None = None,
+    order: QueueOrder = NOW,
 ) -> Submitted:
-    """Store a validated job: job, items and outbox row commit together, or nothing does.
+    """Store a validated job: job and items commit together, or nothing does.
 
     With an idempotency key the user already used, the earlier job is returned
     (``created`` false) and nothing new is stored; the key with another job type
@@ -50,12 +66,14 @@ def submit_job(
         if existing is not None:
             return Submitted(_same_job(existing, job_type, len(items)), created=False)
     job_id, now, trace = new_job_id(), now_ms(), current_trace_context()
-    job_row = (job_id, user_id, job_type, len(items), idempotency_key, now)
+    # with the trace context, executors' attempt spans become children of this request
+    job_row = (
+        *(job_id, user_id, job_type, len(items), idempotency_key, now),
+        *(order.run_at, order.priority, trace),
+    )
     data = [_dumps(item) for item in items]
-    # the trace context: executors' attempt spans become children of this request
-    outbox_row = insert_params(OutboxEntry(job_id, job_type, now, trace_context=trace), now)
     try:
-        _store(db, job_row, data, max_attempts, outbox_row)
+        _store(db, job_row, data, max_attempts, now)
     except peewee.IntegrityError:
         # A concurrent request with the same key committed first: answer with its job.
         existing = _find_by_key(db, user_id, idempotency_key) if idempotency_key else None
@@ -66,20 +84,21 @@ def submit_job(
 
 
 _JOB_SQL = (
-    "INSERT INTO jobs (id, user_id, type, size, idempotency_key, created_at)"
-    " VALUES (?, ?, ?, ?, ?, ?)"
+    "INSERT INTO jobs"
+    " (id, user_id, type, size, idempotency_key, created_at, run_at, priority, trace_context)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _ITEMS_VALUES = "INSERT INTO items (job_id, idx, data, status, max_attempts, updated_at) VALUES "
 _ITEMS_FROM_ARRAYS = (
     "INSERT INTO items (job_id, idx, data, status, max_attempts, updated_at)"
     " SELECT ?, t.idx, t.data, ?, ?, ? FROM unnest(?::int[], ?::text[]) AS t(idx, data)"
 )
-# PostgreSQL takes the whole submission as one statement, job and items as
-# data-modifying CTEs ahead of the outbox row: under autocommit a single
-# statement is its own transaction, so a submission costs one round trip
-# where BEGIN, three INSERTs and COMMIT cost five. The foreign keys between
-# them hold, since they are checked at the end of the statement.
-_SUBMISSION_PG = f"WITH j AS ({_JOB_SQL}), i AS ({_ITEMS_FROM_ARRAYS}) {INSERT_SQL}"
+# PostgreSQL takes the whole submission as one statement, the job as a
+# data-modifying CTE ahead of the items: under autocommit a single statement
+# is its own transaction, so a submission costs one round trip where BEGIN,
+# two INSERTs and COMMIT cost four. The items' foreign key holds, since it
+# is checked at the end of the statement.
+_SUBMISSION_PG = f"WITH j AS ({_JOB_SQL}) {_ITEMS_FROM_ARRAYS}"
 
 
 def _store(
@@ -87,22 +106,22 @@ def _store(
     job_row: tuple[Any, ...],
     data: list[str],
     max_attempts: int,
-    outbox_row: tuple[Any, ...],
+    now: int,
 ) -> None:
-    """Job, items and outbox row, all or nothing, in as few statements as the engine allows.
+    """Job and items, all or nothing, in as few statements as the engine allows.
 
     PostgreSQL takes the items as two arrays (several times faster than
     multi-row VALUES for 10,000 items) in the one statement; SQLite, which
     has no arrays, takes multi-row VALUES in chunks under its variable
     limit, all in one write transaction.
     """
-    job_id, now = job_row[0], job_row[-1]
+    job_id = job_row[0]
     if is_postgres(db):
         items = (job_id, QUEUED, max_attempts, now, list(range(len(data))), data)
         # Inside a caller's transaction (the scheduler's), a savepoint keeps a
         # duplicate idempotency key from aborting the caller's whole transaction.
         with db.atomic() if db.in_transaction() else contextlib.nullcontext():
-            run(db, _SUBMISSION_PG, [*job_row, *items, *outbox_row])
+            run(db, _SUBMISSION_PG, [*job_row, *items])
         return
     with write_transaction(db):
         run(db, _JOB_SQL, job_row)
@@ -113,7 +132,6 @@ def _store(
             for offset, text in enumerate(chunk):
                 params += [job_id, start + offset, text, QUEUED, max_attempts, now]
             run(db, _ITEMS_VALUES + values, params)
-        run(db, INSERT_SQL, outbox_row)
 
 
 def _find_by_key(db: peewee.Database, user_id: int, key: str) -> dict[str, Any] | None:

@@ -3,18 +3,19 @@
 The database is the source of truth and the broker only the transport: if
 a broker loses track of messages (data loss, a consumer that died at the
 wrong moment — seen with pulsar-lite), items would wait forever. The sweep
-finds items that should have been moving for ``stall_ms`` (queued, or
-running with a long-expired lease, or due for a retry) although a live
-executor of their job type ran dry since (a free thread of it found nothing
-to receive: the broker had nothing it could hand over), and adds an outbox
+finds items that should have been moving for ``stall_ms`` (published and
+still queued, or running with a long-expired lease, or due for a retry)
+although a live executor of their job type ran dry since (a free thread of
+it found nothing to receive: the broker had nothing it could hand over), and adds an outbox
 row for each, so the relay publishes them again. Requiring a live executor
 that ran dry keeps it from duplicating a backlog that is merely long (busy
 executors never run dry) or one whose executors are down; a trickle of other
 work (retries coming due) no longer hides lost messages, as "every executor
-idle" did. A duplicate that does slip through is harmless: the claim
-decides. Items parked by a limit are not lost but waiting their turn: only
-the head of a key's queue is swept, once its expected wake-up is
-``stall_ms`` past.
+idle" did. A queued item admission has not published yet (delayed, or
+behind a full window) is the database's to publish, never the sweep's. A
+duplicate that does slip through is harmless: the claim decides. Items
+parked by a limit are not lost but waiting their turn: only the head of a
+key's queue is swept, once its expected wake-up is ``stall_ms`` past.
 
 Separately, :func:`recover_expired_leases` re-publishes running items whose
 lease ran out, whatever other executors are doing: leases are renewed while
@@ -43,7 +44,7 @@ _DRY_SQL = "SELECT job_types FROM executors WHERE heartbeat_at > ? AND ran_dry_a
 _STUCK_SQL = (
     "SELECT i.id, i.job_id, j.type FROM items i JOIN jobs j ON j.id = i.job_id"
     " WHERE j.type IN ({marks}) AND j.cancelled_at IS NULL AND ("
-    " (i.status = ? AND i.updated_at < ?)"
+    " (i.status = ? AND i.published_at < ?)"
     " OR (i.status = ? AND i.lease_expires_at < ?)"
     " OR (i.status = ? AND i.next_attempt_at < ?))"
     " AND (i.limit_scope IS NULL OR (i.limited_until < ? AND NOT EXISTS ("
@@ -53,7 +54,7 @@ _STUCK_SQL = (
     " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.item_id = i.id)"
     " LIMIT 1000"
 )
-_TOUCH_SQL = "UPDATE items SET updated_at = ? WHERE id = ?"
+_TOUCH_SQL = "UPDATE items SET updated_at = ?, published_at = ? WHERE id = ?"
 # updated_at is the claim's (renewals leave it) or the last re-publish's, so
 # an item is re-published at most once per lease while nobody claims it.
 _EXPIRED_SQL = (
@@ -96,7 +97,7 @@ def sweep(db: peewee.Database, stall_ms: int, heartbeat_ttl_ms: int) -> int:
         lock = " FOR UPDATE OF i SKIP LOCKED" if is_postgres(db) else ""
         stuck = rows(db, sql + lock, params)
         enqueue(db, [OutboxEntry(r["job_id"], r["type"], now, r["id"]) for r in stuck], now)
-        run_many(db, _TOUCH_SQL, [(now, r["id"]) for r in stuck])
+        run_many(db, _TOUCH_SQL, [(now, now, r["id"]) for r in stuck])
     if stuck:
         logger.warning(
             "re-publishing items the broker stopped delivering", extra={"count": len(stuck)}
@@ -111,7 +112,7 @@ def recover_expired_leases(db: peewee.Database, lease_ms: int) -> int:
         lock = " FOR UPDATE OF i SKIP LOCKED" if is_postgres(db) else ""
         expired = rows(db, _EXPIRED_SQL + lock, (RUNNING, now, now - lease_ms))
         enqueue(db, [OutboxEntry(r["job_id"], r["type"], now, r["id"]) for r in expired], now)
-        run_many(db, _TOUCH_SQL, [(now, r["id"]) for r in expired])
+        run_many(db, _TOUCH_SQL, [(now, now, r["id"]) for r in expired])
     if expired:
         logger.warning(
             "re-publishing items whose executor stopped renewing their lease",

@@ -15,14 +15,17 @@ import peewee
 from workq_core.catalog import Catalog
 from workq_core.config import Settings
 from workq_core.db import database_errors
+from workq_core.db.sql import now_ms
 from workq_core.errors import InvalidPayload
 from workq_core.jobs import commands, event_log, queries
+from workq_core.jobs.admission import window_for
 from workq_core.jobs.event_log import Cursor, LoggedEvent
 from workq_core.jobs.ids import is_job_id
 from workq_core.jobs.queries import ItemRecord, JobRecord
 from workq_core.jobs.states import ITEM_STATES
-from workq_core.jobs.submission import submit_job
+from workq_core.jobs.submission import NOW, QueueOrder, submit_job
 from workq_core.jobs_service.views import JobView, job_views
+from workq_core.jobs_service.waiting import JobFacts, WaitingFor, waiting_for
 from workq_core.retry import policy_for
 from workq_core.types import JobType
 from workq_core.validation import validate_items
@@ -57,9 +60,17 @@ class JobsApi:
         return self.catalog.job_types.get(name)
 
     def submit(
-        self, user_id: int, name: str, data: Any, idempotency_key: str | None = None
+        self,
+        user_id: int,
+        name: str,
+        data: Any,
+        idempotency_key: str | None = None,
+        order: QueueOrder = NOW,
     ) -> JobRecord:
-        """Validate every item, then store job, items and outbox row in one transaction."""
+        """Validate every item, then store the job and its items in one transaction.
+
+        ``order`` says when (``run_at``) and how urgently (``priority``) it runs.
+        """
         started = time.perf_counter()
         job_type = self.job_type(name)
         items = self.items_of(data)
@@ -73,12 +84,19 @@ class JobsApi:
                 items=items,
                 max_attempts=self.max_attempts(job_type),
                 idempotency_key=idempotency_key,
+                order=order,
             )
             job: JobRecord | None
             if submitted.created:
                 self.wake()
                 job = JobRecord.just_submitted(
-                    submitted.job_id, user_id, job_type.name, len(items), submitted.created_at
+                    submitted.job_id,
+                    user_id,
+                    job_type.name,
+                    len(items),
+                    submitted.created_at,
+                    run_at=order.run_at,
+                    priority=order.priority,
                 )
             else:
                 job = queries.find_job(self.db, user_id, submitted.job_id)
@@ -145,6 +163,15 @@ class JobsApi:
         """A page of the job's item events after ``after`` (the caller checked ownership)."""
         with database_errors():
             return event_log.read(self.db, after, [job_id], limit)
+
+    def waiting_for(
+        self, item: ItemRecord, job: JobRecord, facts: dict[str, JobFacts]
+    ) -> WaitingFor | None:
+        """Why ``item`` of ``job`` is not running; ``facts`` are shared by one request's items."""
+        if job.id not in facts:
+            facts[job.id] = JobFacts(self.db, job, now_ms(), window_for(self.settings))
+        with database_errors():
+            return waiting_for(item, facts[job.id])
 
     def cancel(self, user_id: int, job_id: str) -> JobRecord:
         if not is_job_id(job_id):

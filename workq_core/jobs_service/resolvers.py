@@ -6,6 +6,7 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo
 
+from workq_core.db.sql import now_ms
 from workq_core.errors import AuthError
 from workq_core.jobs.queries import ItemRecord, JobRecord
 from workq_core.jobs_service.api import JobsApi
@@ -15,12 +16,14 @@ from workq_core.jobs_service.limit_resolvers import (
     LIMIT_QUERIES,
 )
 from workq_core.jobs_service.live import EVENT_FIELDS, SUBSCRIPTION_FIELDS
+from workq_core.jobs_service.queue_order import queue_order
 from workq_core.jobs_service.views import (
     ITEM_FIELDS,
     JOB_FIELDS,
     JobView,
     decode_cursor,
     encode_cursor,
+    iso,
 )
 from workq_core.web import Resolvers
 
@@ -92,6 +95,7 @@ def execute_job(
         executeJobInput["name"],
         executeJobInput["data"],
         executeJobInput.get("idempotencyKey"),
+        queue_order(executeJobInput, now_ms()),
     )
     return _views(info, [record])[0]
 
@@ -114,7 +118,18 @@ def job_items(
     """Ownership was checked when the job was resolved; the API bounds the page."""
     first = 100 if first is None else first  # an explicit null means the default
     offset = 0 if offset is None else offset
+    info.context.extra.setdefault("item_jobs", {})[job.record.id] = job.record
     return _api(info).list_items(job.record, first=first, offset=offset, status=status)
+
+
+def item_waiting_for(item: ItemRecord, info: GraphQLResolveInfo) -> dict[str, Any] | None:
+    """Facts about the item's job are read once for all items of one request."""
+    job = info.context.extra["item_jobs"][item.job_id]
+    facts = info.context.extra.setdefault("wait_facts", {})
+    found = _api(info).waiting_for(item, job, facts)
+    if found is None:
+        return None
+    return {"reason": found.reason, "until": iso(found.until), "detail": found.detail}
 
 
 RESOLVERS: Resolvers = {
@@ -126,7 +141,7 @@ RESOLVERS: Resolvers = {
         **LIMIT_MUTATIONS,
     },
     "Job": {**JOB_FIELDS, "items": job_items},
-    "Item": {**ITEM_FIELDS, **LIMIT_ITEM_FIELDS},
+    "Item": {**ITEM_FIELDS, **LIMIT_ITEM_FIELDS, "waitingFor": item_waiting_for},
     "Subscription": SUBSCRIPTION_FIELDS,
     "ItemEvent": EVENT_FIELDS,
 }

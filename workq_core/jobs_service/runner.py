@@ -13,12 +13,14 @@ from graphql import GraphQLSchema
 
 from workq_core.db import close_database, connect, migrate
 from workq_core.db.middleware import CloseDatabase
+from workq_core.jobs.admission import window_for
 from workq_core.jobs.relay import OutboxRelay
 from workq_core.jobs.sweeper import lease_ms, stall_ms
 from workq_core.jobs_service.api import JobsApi
 from workq_core.jobs_service.dashboard import dashboard_page
 from workq_core.jobs_service.event_hub import EventHub
 from workq_core.jobs_service.live import LiveJobs
+from workq_core.jobs_service.queue_gauges import QueueGauges
 from workq_core.jobs_service.resolvers import RESOLVERS
 from workq_core.jobs_service.scalars import bind_json_scalar
 from workq_core.jobs_service.schedule_resolvers import SCHEDULE_RESOLVERS
@@ -31,7 +33,6 @@ from workq_core.schedules import defaults
 from workq_core.schedules.scheduler import Scheduler
 from workq_core.telemetry.endpoints import operational_routes
 from workq_core.telemetry.probes import Probe, auth_probe, broker_probe, database_probe
-from workq_core.telemetry.queue_gauges import QueueGauges
 from workq_core.telemetry.tracing import configure_tracing
 from workq_core.types import Transport
 from workq_core.web import Authenticate, HttpServer, create_app, load_schema
@@ -161,7 +162,13 @@ def start_jobs_service(
             authenticate = AuthCache(client.authenticate, settings.jobs.auth_cache_s)
             probes.append(auth_probe(client))
         relay = (
-            OutboxRelay(db, transport, stall_ms=stall_ms(settings), lease_ms=lease_ms(settings))
+            OutboxRelay(
+                db,
+                transport,
+                stall_ms=stall_ms(settings),
+                lease_ms=lease_ms(settings),
+                window=window_for(settings),
+            )
             if settings.jobs.relay
             else None
         )

@@ -127,6 +127,8 @@ JOB_FIELDS: dict[str, Any] = {
     "finishedAt": lambda job, _info: iso(job.finished_ms),
     "cancelledAt": lambda job, _info: iso(job.record.cancelled_at),
     "progress": lambda job, _info: job_progress(job),
+    "runAt": lambda job, _info: iso(job.record.run_at),
+    "priority": lambda job, _info: job.record.priority,
 }
 
 

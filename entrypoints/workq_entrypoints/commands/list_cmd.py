@@ -21,7 +21,7 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
         "which runs the jobs service.",
     )
     parser.add_argument(
-        "--status", help="queued, running, cancelling, completed, failed, cancelled"
+        "--status", help="scheduled, queued, running, cancelling, completed, failed, cancelled"
     )
     parser.add_argument("--type", help="job type name")
     parser.add_argument("--limit", type=int, default=20, metavar="N", help="at most N (default 20)")

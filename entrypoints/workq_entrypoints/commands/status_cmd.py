@@ -15,6 +15,7 @@ FAILED = (("deadItems", "dead"), ("retryingItems", "retrying"))
 
 COUNTS = ("queued", "running", "retrying", "completed", "dead", "cancelled")
 TIMES = (
+    ("run at", "runAt"),
     ("created", "createdAt"),
     ("updated", "updatedAt"),
     ("finished", "finishedAt"),
@@ -43,7 +44,9 @@ def run(args: argparse.Namespace) -> int:
 def describe(job: dict[str, Any]) -> str:
     """The human summary of a job record: what, how far, when, and why items failed."""
     lines = [f"job {job['id']} ({job['name']})", render_job(job)]
-    lines.append("  ".join(f"{name} {job[name]}" for name in COUNTS))
+    lines.append(
+        "  ".join(f"{name} {job[name]}" for name in COUNTS) + f"  priority {job['priority']}"
+    )
     lines += [f"{label:<9} {job[key]}" for label, key in TIMES if job.get(key)]
     failed = (job.get("deadItems") or []) + (job.get("retryingItems") or [])
     if failed:
