@@ -100,11 +100,6 @@ def test_every_end_of_an_attempt_in_a_worker_process_is_recorded_as_in_a_thread(
     assert not any(alive(pid) for pid in hung)
 
 
-@pytest.mark.xfail(
-    reason="known bug, open: with the package installed (tox), not editable, the pool hands the"
-    " next attempt to the killed worker and that attempt fails once (WorkerProcessLost)",
-    strict=False,
-)
 def test_a_worker_process_killed_between_attempts_is_replaced_without_failing_one(
     make_workq_harness, tmp_path
 ):

@@ -6,8 +6,9 @@ log_level, log_format)`` (the job types that declare ``timeout_s``, pickled)
 on the socket ``FD``, and kills the process when an attempt passes its
 timeout. Then, executor to worker: ``("run", seq, job_type, data,
 context)``, ``("cancel", seq)``, ``("stop",)``; worker to executor:
-``("ready",)``, ``("beat", seq)``, ``("done", seq, saw_cancel, result_json,
-error)``, where ``error`` is None or ``(kind, type_name, message, delay_ms)``.
+``("ready",)``, ``("started", seq)`` (it took the attempt), ``("beat",
+seq)``, ``("done", seq, saw_cancel, result_json, error)``, where ``error``
+is None or ``(kind, type_name, message, delay_ms)``.
 Exceptions travel as those fields, never pickled: the executor rebuilds
 them, so an exception that cannot be pickled is recorded like any other.
 """
@@ -115,6 +116,7 @@ def serve(conn: Connection, job_types: Mapping[str, JobType]) -> None:
         _, seq, name, data, context = message
         control = WorkerControl(channel.send, seq)
         channel.current = control
+        channel.send(("started", seq))  # from here on, a lost process cost this attempt
         result, error = run_one(job_types[name], data, context, control)
         channel.current = None
         channel.send(("done", seq, control.saw_cancel, result, error))

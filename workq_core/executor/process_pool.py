@@ -44,6 +44,10 @@ POLL_S = 0.1  # how often a waiting thread checks for cancellation to pass on
 STOP_WAIT_S = 2.0
 
 
+class NeverStarted(WorkerProcessLost):
+    """The worker process was lost before it began the attempt: nothing of it ran."""
+
+
 class RemoteError(WorkqError):
     """A handler's exception in a worker process, rebuilt under the original's class name."""
 
@@ -98,15 +102,21 @@ class WorkerProcess:
     def run(self, attempt: RunningAttempt, timeout_s: float) -> Answer:
         """Send the attempt, wait up to ``timeout_s``: the result's JSON or the handler's error.
 
-        Raises AttemptTimedOut or WorkerProcessLost, after which this process
+        Raises AttemptTimedOut or WorkerProcessLost (NeverStarted when the
+        process was gone before it took the attempt), after which this process
         is of no further use.
         """
         self.seq += 1
         c = attempt.claim
         context = (c.job_id, c.index, c.attempt, idempotency_key(c.job_id, c.index))
-        self._send(("run", self.seq, c.job_type, c.data, context))
         deadline = time.monotonic() + timeout_s
-        cancel_sent = False
+        cancel_sent = started = False
+        try:
+            self._send(("run", self.seq, c.job_type, c.data, context))
+            while not started:  # an idle process killed from outside fails here
+                started = self._recv() == ("started", self.seq)
+        except WorkerProcessLost as lost:
+            raise NeverStarted(lost.message) from None
         while True:
             if attempt.cancel_requested and not cancel_sent:
                 self._send(("cancel", self.seq))
@@ -177,13 +187,24 @@ class ProcessPool:
         self._closed = False
 
     def run(self, attempt: RunningAttempt, timeout_s: float) -> str | None:
-        """Run ``attempt`` in a worker process; its result's JSON, or the handler's exception."""
-        worker = self._acquire()
-        try:
-            result, error = worker.run(attempt, timeout_s)
-        except BaseException:
-            self._discard(worker)  # timed out, lost, or interrupted mid-attempt
-            raise
+        """Run ``attempt`` in a worker process; its result's JSON, or the handler's exception.
+
+        An idle process can die between attempts (killed from outside) and
+        still look alive for a moment; one that is lost before it took the
+        attempt is replaced and the attempt sent to a fresh one, once.
+        """
+        for tries_left in (1, 0):
+            worker = self._acquire()
+            try:
+                result, error = worker.run(attempt, timeout_s)
+                break
+            except NeverStarted:
+                self._discard(worker)
+                if not tries_left:
+                    raise
+            except BaseException:
+                self._discard(worker)  # timed out, lost, or interrupted mid-attempt
+                raise
         self._release(worker)
         if error is not None:
             raise rebuild(error)
