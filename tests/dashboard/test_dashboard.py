@@ -6,8 +6,6 @@ import json
 import uuid
 from typing import Any
 
-import httpx
-
 import workq
 from tests.dashboard.conftest import BROKEN, PASSWORD, Traffic, origin, sign_in
 from workq_entrypoints.stack import Stack
@@ -16,13 +14,6 @@ from workq_entrypoints.stack import Stack
 # the change arrived live, not by a new page load.
 MARK = "window.__workqTestMark = 1"
 MARKED = "window.__workqTestMark === 1"
-
-
-def expected_mode(stack: Stack) -> str:
-    """``subscription`` when the jobs service's schema has subscriptions, else ``polling``."""
-    query = {"query": "{ __schema { subscriptionType { name } } }"}
-    answer = httpx.post(stack.jobs_url, json=query, timeout=10).json()
-    return "subscription" if answer["data"]["__schema"]["subscriptionType"] else "polling"
 
 
 def count(page: Any, name: str) -> str:
@@ -112,7 +103,7 @@ def test_a_job_submitted_from_the_form_is_watched_to_completion_live(
     row = page.inner_text("table.items tbody tr[data-item='0']")
     assert "completed" in row and '{"slept":1.5}' in row and "1/" in row
     # And it followed the job the best way the service offers
-    assert page.inner_text("#live-mode") == f"live: {expected_mode(stack)}"
+    assert page.inner_text("#live-mode") == "live: subscription"
     traffic.check()
 
 
