@@ -127,6 +127,27 @@ def test_rows_of_other_tables_that_reference_items_or_jobs_are_deleted_first(sto
     assert count(store, "SELECT COUNT(*) AS n FROM item_notes WHERE job_id = ?", (kept,)) == 1
 
 
+def test_a_purged_jobs_item_events_go_with_it(store) -> None:
+    from workq_core.jobs import event_log
+    from workq_core.jobs.event_log import NewEvent
+
+    # Given an old and a recent finished job, each with its items' events
+    old = make_job(store, ["completed", "dead"], age_days=90)
+    kept = make_job(store, ["completed"], age_days=1)
+    with store.connection_context():
+        events = [NewEvent(old, i, event_log.STARTED, 1, now_ms()) for i in range(2)]
+        event_log.append(store, [*events, NewEvent(kept, 0, event_log.STARTED, 1, now_ms())])
+
+    # When old jobs are purged
+    with store.connection_context():
+        assert purge_finished(store, now_ms() - 30 * DAY_MS).jobs == 1
+
+    # Then the event log keeps only the kept job's events: it does not grow without bound
+    with store.connection_context():
+        left = rows(store, "SELECT job_id FROM item_events")
+    assert left == [{"job_id": kept}]
+
+
 def test_only_one_purger_at_a_time_holds_the_retention_lease(store) -> None:
     make_job(store, ["completed"], age_days=40)
     settings = RetentionSettings()

@@ -34,7 +34,7 @@ _STATEMENTS = [
     CREATE TABLE item_events (
         id {id},
         txid {txid},
-        job_id VARCHAR(36) NOT NULL,
+        job_id VARCHAR(36) NOT NULL REFERENCES jobs (id),
         item_index INTEGER NOT NULL,
         kind VARCHAR(16) NOT NULL,
         attempt INTEGER NOT NULL,
