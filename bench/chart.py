@@ -2,12 +2,15 @@
 
 ``python -m bench.chart results.json docs/benchmarks.png``; with ``--scaling``,
 drain throughput against worker processes, one line per system, with the
-cores the machine and the workers kept busy (``bench.run --prefill`` runs).
+cores the machine and the workers kept busy (``bench.run --prefill`` runs);
+with ``--soak``, a soak run's samples (tests/fault/test_soak.py,
+``WORKQ_SOAK_OUT``): memory per process, throughput and table sizes over time.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -90,6 +93,36 @@ def draw_scaling(results: dict[str, Any], out: Path) -> None:
     _save(fig, out)
 
 
+def draw_soak(results: dict[str, Any], out: Path) -> None:
+    """Three panels on one time axis: RSS per process, completions per second, table rows."""
+    samples = results["samples"]
+    ts = [s["t"] / 60 for s in samples]
+    fig, (mem, rate, tables) = plt.subplots(3, 1, figsize=(9, 10), sharex=True)
+    for role in sorted({r for s in samples for r in s["rss_kib"]}):
+        mem.plot(ts, [s["rss_kib"].get(role, float("nan")) / 1024 for s in samples], label=role)
+    mem.set_ylabel("resident memory (MiB)")
+    mem.legend(fontsize=8)
+    pairs = list(itertools.pairwise(samples))
+    rate.plot(
+        [b["t"] / 60 for _, b in pairs],
+        [(b["done"] - a["done"]) / max(b["t"] - a["t"], 1e-9) for a, b in pairs],
+        lw=0.8,
+    )
+    rate.set_ylabel("items completed per second")
+    for table in sorted(samples[0]["tables"]):
+        tables.plot(ts, [s["tables"][table] for s in samples], label=table)
+    tables.set_ylabel("rows")
+    tables.set_xlabel("minutes")
+    tables.legend(fontsize=8)
+    summary = results.get("summary", {})
+    fig.suptitle(
+        f"soak: {summary.get('items', '?')} items, {summary.get('kills', '?')} executor kills,"
+        f" {summary.get('items_per_s', '?')} items/s overall",
+        fontsize=10,
+    )
+    _save(fig, out)
+
+
 def _save(fig: Any, out: Path) -> None:
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -101,9 +134,12 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m bench.chart", description=__doc__.split("\n")[0])
     p.add_argument("results", type=Path)
     p.add_argument("out", type=Path)
-    p.add_argument("--scaling", action="store_true", help="drain by worker processes")
+    kind = p.add_mutually_exclusive_group()
+    kind.add_argument("--scaling", action="store_true", help="drain by worker processes")
+    kind.add_argument("--soak", action="store_true", help="a soak run's samples over time")
     args = p.parse_args(argv)
-    (draw_scaling if args.scaling else draw)(json.loads(args.results.read_text()), args.out)
+    chart = draw_scaling if args.scaling else draw_soak if args.soak else draw
+    chart(json.loads(args.results.read_text()), args.out)
 
 
 if __name__ == "__main__":
