@@ -42,10 +42,18 @@ class ChattyJob:
         return {"reports": reports + 1}
 
 
+class ChattyTimedJob(ChattyJob):
+    """Chatty with a timeout: it runs in a worker process, its reports cross a pipe."""
+
+    name = "ChattyTimed"
+    timeout_s = 30
+
+
 class ChattyPlugin:
     @hookimpl
     def workq_register_job_types(self, registry: Any) -> None:
         registry.add(ChattyJob())
+        registry.add(ChattyTimedJob())
 
 
 def _events(pipeline, job_id: str) -> list[dict[str, Any]]:
@@ -104,3 +112,24 @@ def test_a_retried_item_logs_each_attempt_and_starts_again_without_progress(make
     ]
     assert events[1]["detail"] == "about to fail" and events[1]["progress_total"] == 10
     assert events[2]["detail"] == "RuntimeError: first attempt fails"
+
+
+def test_progress_from_a_worker_process_reaches_the_item_throttled_with_its_last_report(
+    make_pipeline,
+):
+    # Given a job type with a timeout, so its attempts run in a worker process
+    pipeline = make_pipeline(
+        [("chatty", ChattyPlugin())], WORKQ_EXECUTOR_PROGRESS_INTERVAL_S=str(INTERVAL_S)
+    )
+    pipeline.start_relay()
+    pipeline.start_executor()
+    # When its handler reports thousands of times within a second
+    job_id = pipeline.submit("ChattyTimed", [{"seconds": 1.0}])
+    [item] = pipeline.wait_final(job_id)
+    # Then its last report is on the item, and only a few in between were written
+    reports = int(item["result"].split(":")[1].strip(" }"))
+    assert item["status"] == "completed" and reports > 100
+    assert (item["progress_done"], item["progress_total"]) == (reports - 1, reports - 1)
+    assert item["progress_message"] == "all done"
+    progress = [e for e in _events(pipeline, job_id) if e["kind"] == "progress"]
+    assert 1 <= len(progress) <= 1.0 / INTERVAL_S + 3

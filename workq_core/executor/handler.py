@@ -208,12 +208,12 @@ class ItemHandler:
         """The handler's result as JSON, from this thread or, with a timeout, a worker process.
 
         Encoded here, so an unserialisable result fails this attempt alone
-        rather than the batch's commit. Progress is reported from this thread
-        only (a worker process's reports go nowhere).
+        rather than the batch's commit. A worker process's progress reports
+        come back over its pipe to ``reporter``, like this thread's.
         """
         timeout_s = timeout_of(job_type)
         if timeout_s is not None and self.pool is not None:
-            return self.pool.run(attempt, timeout_s)
+            return self.pool.run(attempt, timeout_s, reporter)
         c = attempt.claim
         ctx = JobContext(
             c.job_id, c.index, c.attempt, _key(c), control=attempt, progress_sink=reporter

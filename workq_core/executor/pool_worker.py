@@ -7,7 +7,8 @@ on the socket ``FD``, and kills the process when an attempt passes its
 timeout. Then, executor to worker: ``("run", seq, job_type, data,
 context)``, ``("cancel", seq)``, ``("stop",)``; worker to executor:
 ``("ready",)``, ``("started", seq)`` (it took the attempt), ``("beat",
-seq)``, ``("done", seq, saw_cancel, result_json, error)``, where ``error``
+seq)``, ``("progress", seq, done, total, message)``, ``("done", seq,
+saw_cancel, result_json, error)``, where ``error``
 is None or ``(kind, type_name, message, delay_ms)``.
 Exceptions travel as those fields, never pickled: the executor rebuilds
 them, so an exception that cannot be pickled is recorded like any other.
@@ -37,7 +38,13 @@ ErrorFields = tuple[str, str, str, int | None]
 
 
 class WorkerControl:
-    """``ctx.control`` in a worker process: heartbeats go up the pipe, cancellation comes down."""
+    """``ctx.control`` and ``ctx``'s progress sink in a worker process.
+
+    Heartbeats and progress reports go up the pipe, each at most every
+    ``BEAT_EVERY_S`` (a handler may call them in a tight loop), the last
+    progress report always (``flush``, before the outcome); cancellation
+    comes down.
+    """
 
     def __init__(self, send: Any, seq: int) -> None:
         self.send = send
@@ -45,12 +52,25 @@ class WorkerControl:
         self.cancel_requested = threading.Event()
         self.saw_cancel = False
         self._last_sent = 0.0
+        self._last_report = 0.0
+        self._pending: tuple[int, int | None, str | None] | None = None
 
     def heartbeat(self) -> None:
         now = time.monotonic()
         if now - self._last_sent >= BEAT_EVERY_S:
             self._last_sent = now
             self.send(("beat", self.seq))
+
+    def report(self, done: int, total: int | None, message: str | None) -> None:
+        self._pending = (done, total, message)
+        if time.monotonic() - self._last_report >= BEAT_EVERY_S:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending is not None:
+            self._last_report = time.monotonic()
+            self.send(("progress", self.seq, *self._pending))
+            self._pending = None
 
     @property
     def cancelled(self) -> bool:
@@ -118,6 +138,7 @@ def serve(conn: Connection, job_types: Mapping[str, JobType]) -> None:
         channel.current = control
         channel.send(("started", seq))  # from here on, a lost process cost this attempt
         result, error = run_one(job_types[name], data, context, control)
+        control.flush()
         channel.current = None
         channel.send(("done", seq, control.saw_cancel, result, error))
 
@@ -127,7 +148,7 @@ def run_one(
 ) -> tuple[str | None, ErrorFields | None]:
     """The handler's result as JSON, or its exception as fields; never raises."""
     job_id, index, attempt, key = context
-    ctx = JobContext(job_id, index, attempt, key, control=control)
+    ctx = JobContext(job_id, index, attempt, key, control=control, progress_sink=control)
     try:
         return json.dumps(job_type.run(data, ctx), allow_nan=False), None
     except BaseException as exc:  # SystemExit too: the executor decides what it means

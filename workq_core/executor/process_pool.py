@@ -35,7 +35,7 @@ from workq_core.errors import (
 from workq_core.executor.pool_worker import ErrorFields
 from workq_core.executor.running import RunningAttempt
 from workq_core.jobs.messages import idempotency_key
-from workq_core.types import JobType
+from workq_core.types import JobType, ProgressSink
 
 logger = logging.getLogger(__name__)
 
@@ -99,8 +99,10 @@ class WorkerProcess:
             code = self.process.returncode
             raise WorkerProcessLost(f"a worker process did not start (exit code {code})")
 
-    def run(self, attempt: RunningAttempt, timeout_s: float) -> Answer:
+    def run(self, attempt: RunningAttempt, timeout_s: float, progress: ProgressSink) -> Answer:
         """Send the attempt, wait up to ``timeout_s``: the result's JSON or the handler's error.
+
+        The handler's heartbeats go to ``attempt``, its progress reports to ``progress``.
 
         Raises AttemptTimedOut or WorkerProcessLost (NeverStarted when the
         process was gone before it took the attempt), after which this process
@@ -132,6 +134,8 @@ class WorkerProcess:
             message = self._recv()
             if message[0] == "beat" and message[1] == self.seq:
                 attempt.heartbeat()
+            elif message[0] == "progress" and message[1] == self.seq:
+                progress.report(*message[2:])
             elif message[0] == "done" and message[1] == self.seq:
                 _, _, saw_cancel, result, error = message
                 attempt.saw_cancel = attempt.saw_cancel or saw_cancel
@@ -186,7 +190,9 @@ class ProcessPool:
         self._lock = threading.Lock()
         self._closed = False
 
-    def run(self, attempt: RunningAttempt, timeout_s: float) -> str | None:
+    def run(
+        self, attempt: RunningAttempt, timeout_s: float, progress: ProgressSink
+    ) -> str | None:
         """Run ``attempt`` in a worker process; its result's JSON, or the handler's exception.
 
         An idle process can die between attempts (killed from outside) and
@@ -196,7 +202,7 @@ class ProcessPool:
         for tries_left in (1, 0):
             worker = self._acquire()
             try:
-                result, error = worker.run(attempt, timeout_s)
+                result, error = worker.run(attempt, timeout_s, progress)
                 break
             except NeverStarted:
                 self._discard(worker)
