@@ -190,9 +190,7 @@ class ProcessPool:
         self._lock = threading.Lock()
         self._closed = False
 
-    def run(
-        self, attempt: RunningAttempt, timeout_s: float, progress: ProgressSink
-    ) -> str | None:
+    def run(self, attempt: RunningAttempt, timeout_s: float, progress: ProgressSink) -> str | None:
         """Run ``attempt`` in a worker process; its result's JSON, or the handler's exception.
 
         An idle process can die between attempts (killed from outside) and
