@@ -43,7 +43,9 @@ FULL = {
 }  # fmt: skip
 SCALES = [
     pytest.param(SHORT, id="short"),
-    pytest.param(FULL, id="full", marks=[pytest.mark.heavy, pytest.mark.soak]),
+    pytest.param(
+        FULL, id="full", marks=[pytest.mark.heavy, pytest.mark.soak, pytest.mark.timeout(7200)]
+    ),
 ]
 TABLES = ("jobs", "items", "item_events", "outbox")
 
