@@ -1,8 +1,8 @@
 """Soak: many jobs from several users through two executor processes SIGKILLed now and then.
 
-The full form (``-m "heavy and soak"``: 1,000,000 items, a kill every 3 minutes) is what
-docs/reliability.md reports; the short form keeps the soak's own code
-working in the default run. A feeder keeps a bounded backlog waiting, so
+The full form (``-m "heavy and soak"``: 1,000,000 items, or ``WORKQ_SOAK_ITEMS``;
+a kill every 3 minutes) is what docs/reliability.md reports; the short form
+keeps the soak's own code working in the default run. A feeder keeps a bounded backlog waiting, so
 the run measures a steady state, not one big drain; retention deletes
 finished jobs as it goes, so the checks read the FaultProbe's
 ``fault_effects`` table (which retention does not touch): every accepted
@@ -38,7 +38,8 @@ SHORT = {
     "kill_every_s": 2.0, "sample_s": 0.5, "max_age": "3s", "drain_s": 240,
 }  # fmt: skip
 FULL = {
-    "items": 1_000_000, "job_size": 1_000, "users": 5, "backlog": 40_000,
+    "items": int(os.environ.get("WORKQ_SOAK_ITEMS", "1000000")),
+    "job_size": 1_000, "users": 5, "backlog": 40_000,
     "kill_every_s": 180.0, "sample_s": 5.0, "max_age": "60s", "drain_s": 3_600,
 }  # fmt: skip
 SCALES = [
