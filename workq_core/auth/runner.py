@@ -39,7 +39,7 @@ def build_auth_service(runtime: Runtime, db: peewee.Database) -> AuthService:
         users=UserStore(db),
         backend=runtime.auth_backend(db),
         hasher=PasswordHasher(auth.bcrypt_cost),
-        limiter=LoginLimiter(auth.login_max_attempts, auth.login_window_s),
+        limiter=LoginLimiter(db, auth.login_max_attempts, auth.login_window_s),
     )
 
 
