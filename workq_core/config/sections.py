@@ -85,6 +85,18 @@ class JobsSettings:
         max=300,
     )
     max_items: int = setting(100_000, "most items one executeJob may carry", min=1)
+    quota_items_per_minute: int = setting(
+        1_000_000,
+        "most items one user may submit per clock minute, unless an admin set the user's own"
+        " (0: unlimited)",
+        min=0,
+    )
+    quota_items_waiting: int = setting(
+        10_000_000,
+        "most items of one user not yet finished (queued, running, retrying), unless an admin"
+        " set the user's own (0: unlimited)",
+        min=0,
+    )
     sign_in_url: str = setting(
         "",
         "the auth service's sign-in page the dashboard sends browsers to; empty: /signin on"

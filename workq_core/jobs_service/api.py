@@ -17,7 +17,7 @@ from workq_core.config import Settings
 from workq_core.db import database_errors
 from workq_core.db.sql import now_ms
 from workq_core.errors import InvalidPayload
-from workq_core.jobs import commands, event_log, queries
+from workq_core.jobs import commands, event_log, queries, quotas
 from workq_core.jobs.admission import window_for
 from workq_core.jobs.event_log import Cursor, LoggedEvent
 from workq_core.jobs.ids import is_job_id
@@ -77,15 +77,17 @@ class JobsApi:
         validate_items(job_type, items)
         _check_key(idempotency_key)
         with database_errors():
-            submitted = submit_job(
-                self.db,
-                user_id=user_id,
-                job_type=job_type.name,
-                items=items,
-                max_attempts=self.max_attempts(job_type),
-                idempotency_key=idempotency_key,
-                order=order,
-            )
+            with quotas.charged(self.db, self.settings.jobs, user_id, len(items)) as spent:
+                submitted = submit_job(
+                    self.db,
+                    user_id=user_id,
+                    job_type=job_type.name,
+                    items=items,
+                    max_attempts=self.max_attempts(job_type),
+                    idempotency_key=idempotency_key,
+                    order=order,
+                )
+                spent.keep = submitted.created
             job: JobRecord | None
             if submitted.created:
                 self.wake()
