@@ -60,6 +60,17 @@ class AuthSettings:
     workers: int = setting(
         1, "processes of `workq auth`, each a full service on the same ports", min=1, max=64
     )
+    grpc_tls_cert: str = setting(
+        "",
+        "PEM file of the gRPC server's certificate (chain); with grpc_tls_key it serves TLS"
+        " only (empty: plaintext gRPC)",
+    )
+    grpc_tls_key: str = setting("", "PEM file of the private key of grpc_tls_cert")
+    grpc_tls_client_ca: str = setting(
+        "",
+        "PEM file of the CA whose certificates gRPC clients must present (mutual TLS; empty:"
+        " no client certificate asked)",
+    )
 
 
 @dataclass(frozen=True)
@@ -76,6 +87,20 @@ class JobsSettings:
     )
     auth_grpc: str = setting("127.0.0.1:5000", "HOST:PORT of the auth service's gRPC server")
     auth_timeout_s: float = setting(2.0, "deadline of each gRPC Authenticate call", min=0.01)
+    auth_grpc_tls_ca: str = setting(
+        "",
+        "PEM file of the CA that signed the auth service's gRPC certificate; set: the channel"
+        " is TLS and verifies it (empty: plaintext)",
+    )
+    auth_grpc_tls_cert: str = setting(
+        "", "PEM file of this service's client certificate, for an auth service asking for one"
+    )
+    auth_grpc_tls_key: str = setting("", "PEM file of the private key of auth_grpc_tls_cert")
+    auth_grpc_tls_server_name: str = setting(
+        "",
+        "name the auth service's certificate must carry, when it is not the host of auth_grpc"
+        " (empty: that host)",
+    )
     auth_cache_s: float = setting(
         5.0,
         "how long an accepted token is remembered instead of asking the auth service again; "
