@@ -174,9 +174,14 @@ def _refuse_per_minute(usage: dict, items: int, window: int, now: int) -> None:
     raise QuotaExceeded(message, quota=PER_MINUTE, limit=limit, retry_after_s=retry_after_s)
 
 
+def waiting_items(db: peewee.Database, user_id: int) -> int:
+    """The exact number of the user's items not finished yet (one count over their jobs)."""
+    return int(rows(db, _WAITING_SQL, (user_id, *sorted(FINAL)))[0]["n"])
+
+
 def _recount(db: peewee.Database, user_id: int, now: int) -> None:
     """Replace the bound by the exact count (unless another replica just did)."""
-    exact = int(rows(db, _WAITING_SQL, (user_id, *sorted(FINAL)))[0]["n"])
+    exact = waiting_items(db, user_id)
     run(db, _RECOUNTED_SQL, (exact, now, user_id, now - RECOUNT_EVERY_MS))
 
 
