@@ -325,6 +325,12 @@ class SubscriptionsSettings:
     init_timeout_s: float = setting(
         10.0, "how long a new connection may take to send connection_init", min=0.1
     )
+    max_message_bytes: int = setting(
+        65_536,
+        "largest message a client may send on a WebSocket (a bigger one closes it); bulk"
+        " submissions go over HTTP, bounded by graphql.max_body_bytes",
+        min=1024,
+    )
 
 
 CORE_SECTIONS: dict[str, type] = {
