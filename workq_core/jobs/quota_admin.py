@@ -10,7 +10,9 @@ import peewee
 from workq_core.config.sections import JobsSettings
 from workq_core.db.sql import now_ms, rows, run, write_transaction
 from workq_core.errors import InvalidPayload
-from workq_core.jobs.quotas import MINUTE_MS, waiting_items
+from workq_core.jobs import quota_usage
+from workq_core.jobs.quota_usage import waiting_items
+from workq_core.jobs.quotas import MINUTE_MS
 from workq_core.limits.admin import require_admin
 
 MAX_LIMIT = 2**31 - 1  # GraphQL Int
@@ -20,7 +22,6 @@ _ROW_SQL = (
     "SELECT items_per_minute, items_waiting, window_start, window_items"
     " FROM user_quotas WHERE user_id = ?"
 )
-_CREATE_SQL = "INSERT INTO user_quotas (user_id) VALUES (?) ON CONFLICT (user_id) DO NOTHING"
 # Each field: changed (flag 1, to the value, NULL = back to the configured one) or kept.
 _SET_SQL = (
     "UPDATE user_quotas SET"
@@ -80,7 +81,7 @@ def set_override(
     with write_transaction(db):
         if not rows(db, "SELECT id FROM users WHERE id = ?", (user_id,)):
             raise InvalidPayload("No such user.", field="userId")
-        run(db, _CREATE_SQL, (user_id,))
+        quota_usage.create(db, user_id)
         params: list[Any] = []
         for field in FIELDS:
             params += [int(field in changes), changes.get(field)]

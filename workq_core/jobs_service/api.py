@@ -7,7 +7,7 @@ import re
 import time
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import peewee
@@ -17,11 +17,12 @@ from workq_core.config import Settings
 from workq_core.db import database_errors
 from workq_core.db.sql import now_ms
 from workq_core.errors import InvalidPayload
-from workq_core.jobs import commands, event_log, queries, quotas
+from workq_core.jobs import commands, event_log, queries
 from workq_core.jobs.admission import window_for
 from workq_core.jobs.event_log import Cursor, LoggedEvent
 from workq_core.jobs.ids import is_job_id
 from workq_core.jobs.queries import ItemRecord, JobRecord
+from workq_core.jobs.quotas import QuotaGate
 from workq_core.jobs.states import ITEM_STATES
 from workq_core.jobs.submission import NOW, QueueOrder, submit_job
 from workq_core.jobs_service.views import JobView, job_views
@@ -51,6 +52,10 @@ class JobsApi:
     settings: Settings
     catalog: Catalog
     wake: Callable[[], None] = lambda: None
+    quotas: QuotaGate = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.quotas = QuotaGate(self.db, self.settings.jobs)
 
     def job_types(self) -> list[JobType]:
         return [entry.value for entry in self.catalog.job_types.entries()]
@@ -77,7 +82,7 @@ class JobsApi:
         validate_items(job_type, items)
         _check_key(idempotency_key)
         with database_errors():
-            with quotas.charged(self.db, self.settings.jobs, user_id, len(items)) as spent:
+            with self.quotas.charged(user_id, len(items)) as spent:
                 submitted = submit_job(
                     self.db,
                     user_id=user_id,
