@@ -22,12 +22,11 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
-from bench.systems.workq_sys import postgres
+from bench.systems.workq_sys import fresh_databases
 from workq_core.db import connect, migrate
 from workq_core.db.sql import rows, run
 from workq_core.jobs.quotas import Charge
@@ -115,10 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--burst-s", type=float, default=2.0, help="seconds of each burst")
     parser.add_argument("--items", type=int, default=10_000, help="items of the bulk submission")
     args = parser.parse_args(argv)
-    databases: dict[str, Callable[[], str]] = {
-        "sqlite": lambda: f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}",
-        "postgres": lambda: postgres().url(postgres().create_database("workq_quotas")),
-    }
+    databases = fresh_databases("workq_quotas")
     print(
         f"{'database':>9} {'single before/s':>16} {'after/s':>8} {'ratio':>6}"
         f" {'bulk before s':>14} {'after s':>8} {'ratio':>6}"
