@@ -197,7 +197,7 @@ def test_the_quotas_benchmark_compares_the_check_with_none(
 ) -> None:
     from bench import quotas
 
-    argv = ["--rounds", "2", "--threads", "2", "--burst-s", "0.2", "--items", "50"]
+    argv = ["--rounds", "1", "--threads", "2", "--burst-s", "0.1", "--items", "50"]
     assert quotas.main(argv) == 0
 
     lines = capsys.readouterr().out.splitlines()

@@ -63,6 +63,7 @@ def test_a_job_larger_than_the_per_minute_quota_says_to_split_it(make_stack):
     assert stack.count("jobs") == 0
 
 
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 def test_items_waiting_frees_up_as_items_finish(make_stack):
     stack = make_stack(WORKQ_JOBS_QUOTA_ITEMS_WAITING="4")
     alice = stack.user()
