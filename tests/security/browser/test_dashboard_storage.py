@@ -7,7 +7,7 @@ using the dashboard (a job submitted and followed live) and GraphiQL, none of
 them holds the token or anything shaped like a JWT; the cookie is HttpOnly and
 SameSite=Lax. And the packaged scripts of our own never touch that storage.
 Cross-site requests with the cookie are refused by tests/security/test_csrf.py
-(GraphQL) and test_routes_refuse_foreign_pages (every other route).
+(GraphQL) and tests/security/test_foreign_routes.py (every route).
 """
 
 from __future__ import annotations
@@ -16,9 +16,6 @@ import re
 from importlib import resources
 from typing import Any
 
-import httpx
-
-import workq
 from tests.dashboard.conftest import PASSWORD, Traffic, origin
 from workq_core.web import COOKIE_NAME
 from workq_entrypoints.stack import Stack
@@ -97,54 +94,3 @@ def test_the_packaged_scripts_of_our_own_never_touch_script_readable_storage() -
     assert {name: found for name, found in touching.items() if found} == {}
     # GraphiQL (vendored) keeps its editors in localStorage; headers only if told to
     assert "shouldPersistHeaders" not in (static / "graphiql" / "graphiql.js").read_text()
-
-
-def test_routes_refuse_foreign_pages(stack: Stack, email: str) -> None:
-    """Every route of both services, every state-changing method, the victim's cookie, a
-    hostile page's Origin: nothing is accepted, no job is stored, the user stays signed in."""
-    with workq.Client(stack.jobs_url, stack.auth_url) as client:
-        token = client.login(email, PASSWORD)
-        before = [job.id for job in client.jobs()]
-    headers = {
-        "Cookie": f"{COOKIE_NAME}={token}",
-        "Origin": "https://evil.example",
-        "Content-Type": "application/json",
-    }
-    body = (
-        '{"query": "mutation { executeJob(executeJobInput:'
-        ' {name: \\"Sleep\\", data: {seconds: 0}}) { id } logout }"}'
-    )
-    answers = {}
-    for service, handle in (("auth", stack.auth.http), ("jobs", stack.jobs.http)):
-        for path in _paths(handle):
-            for method in ("POST", "PUT", "PATCH", "DELETE"):
-                url = f"http://127.0.0.1:{handle.port}{path}"
-                response = httpx.request(method, url, headers=headers, content=body, timeout=10)
-                answers[f"{service} {method} {path}"] = response
-
-    accepted = {
-        where: r.status_code
-        for where, r in answers.items()
-        if r.status_code < 400 and "errors" not in r.text
-    }
-    assert accepted == {}
-    with workq.Client(stack.jobs_url, stack.auth_url, token=token) as still:
-        # no job stored, and the token was not logged out
-        assert [job.id for job in still.jobs()] == before
-
-
-def _paths(server: Any) -> list[str]:
-    """Every route of a running service's falcon app, with a sample value for a path field."""
-    app = server._server.config.app
-
-    def walk(nodes: list[Any]) -> list[str]:
-        found = []
-        for node in nodes:
-            if node.resource is not None:
-                found.append(re.sub(r"\{[^}]+\}", "dashboard/app.js", node.uri_template))
-            found += walk(node.children)
-        return found
-
-    paths = walk(app._router._roots)
-    assert "/graphql" in paths and "/metrics" in paths
-    return paths
