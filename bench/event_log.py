@@ -15,17 +15,15 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import peewee
 
-from bench.systems.workq_sys import postgres
+from bench.systems.workq_sys import fresh_databases
 from workq_core.db import connect, migrate
 from workq_core.db.sql import rows, run
 from workq_core.executor import attempts
@@ -86,10 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=32, help="items per claim/record")
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds; medians")
     args = parser.parse_args(argv)
-    databases: dict[str, Callable[[], str]] = {
-        "sqlite": lambda: f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}",
-        "postgres": lambda: postgres().url(postgres().create_database("workq_events")),
-    }
+    databases = fresh_databases("workq_events")
     print(f"{'database':>9} {'with log µs/item':>17} {'without µs/item':>16} {'ratio':>6}")
     results: dict[str, Any] = {}
     for name, url in databases.items():

@@ -58,6 +58,24 @@ class Forbidden(WorkqError):
 class RateLimited(WorkqError):
     """Too many attempts; try again later."""
 
+    def __init__(self, message: str | None = None, *, retry_after_s: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class QuotaExceeded(WorkqError):
+    """A submission would exceed one of the user's quotas; nothing of it was stored.
+
+    ``quota`` names it (``itemsPerMinute`` or ``itemsWaiting``), ``limit`` is
+    the user's limit and ``retry_after_s`` when trying again may succeed.
+    """
+
+    def __init__(self, message: str, *, quota: str, limit: int, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.quota = quota
+        self.limit = limit
+        self.retry_after_s = retry_after_s
+
 
 class Unavailable(WorkqError):
     """A service Workq depends on is unavailable; try again later."""

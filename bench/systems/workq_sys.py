@@ -32,7 +32,7 @@ import secrets
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib.metadata import version
 from pathlib import Path
 
@@ -163,6 +163,14 @@ def postgres() -> PgServer:
     if private is not None:
         atexit.register(private.destroy)
     return server
+
+
+def fresh_databases(prefix: str) -> dict[str, Callable[[], str]]:
+    """Engine name to a maker of the URL of a new, empty database of it (in-process benches)."""
+    return {
+        "sqlite": lambda: f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}",
+        "postgres": lambda: postgres().url(postgres().create_database(prefix)),
+    }
 
 
 def _wait_for_file(path: Path, timeout: float) -> dict[str, str]:

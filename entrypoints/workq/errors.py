@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from workq.values import Job
+
+T = TypeVar("T")
 
 # The server's message for a job id that is missing or someone else's (cancelJob, retryDeadItems).
 NO_SUCH_JOB = "No such job."
@@ -94,7 +96,42 @@ class Unreachable(Unavailable):
 
 
 class RateLimited(WorkqClientError):
-    """Too many attempts (logins) in the service's window; wait before trying again."""
+    """Too many attempts (logins) in the service's window; wait before trying again.
+
+    ``retry_after_s`` is how long, when the service said.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after_s: int | None = None,
+        code: str | None = "RATE_LIMITED",
+        url: str | None = None,
+    ) -> None:
+        super().__init__(message, code=code, url=url)
+        self.retry_after_s = retry_after_s
+
+
+class QuotaExceeded(RateLimited):
+    """A submission would exceed one of your quotas; nothing of it was stored.
+
+    ``quota`` is ``itemsPerMinute`` or ``itemsWaiting``, ``limit`` your limit,
+    ``retry_after_s`` when trying again may succeed.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        quota: str | None,
+        limit: int | None,
+        retry_after_s: int | None,
+        url: str | None = None,
+    ) -> None:
+        super().__init__(message, retry_after_s=retry_after_s, code="QUOTA_EXCEEDED", url=url)
+        self.quota = quota
+        self.limit = limit
 
 
 class ServerError(WorkqClientError):
@@ -123,6 +160,7 @@ _BY_CODE: dict[str, type[WorkqClientError]] = {
     "PAYLOAD_TOO_LARGE": BadInput,
     "UNAVAILABLE": Unavailable,
     "RATE_LIMITED": RateLimited,
+    "QUOTA_EXCEEDED": QuotaExceeded,
     "INTERNAL": ServerError,
 }
 
@@ -157,4 +195,20 @@ def from_graphql(
             code=code,
             url=url,
         )
+    if cls is QuotaExceeded:
+        return QuotaExceeded(
+            message,
+            quota=_typed(extensions.get("quota"), str),
+            limit=_typed(extensions.get("limit"), int),
+            retry_after_s=_typed(extensions.get("retryAfterS"), int),
+            url=url,
+        )
+    if cls is RateLimited:
+        retry_after_s = _typed(extensions.get("retryAfterS"), int)
+        return RateLimited(message, retry_after_s=retry_after_s, url=url)
     return cls(message, code=code if isinstance(code, str) else None, url=url)
+
+
+def _typed(value: Any, kind: type[T]) -> T | None:
+    """``value`` if the answer gave one of the expected type, else None."""
+    return value if isinstance(value, kind) else None

@@ -190,3 +190,16 @@ def test_the_ordering_benchmark_measures_drains_and_lateness(
     assert window["lateness"]["max_ms"] >= window["lateness"]["p99_ms"] >= 0
     assert window["lateness"]["min_ms"] >= 0  # none started before its runAt
     assert "lateness of 20 delayed items" in capsys.readouterr().out
+
+
+def test_the_quotas_benchmark_compares_the_check_with_none(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bench import quotas
+
+    argv = ["--rounds", "1", "--threads", "2", "--burst-s", "0.1", "--items", "50"]
+    assert quotas.main(argv) == 0
+
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines[1:]] == ["sqlite", "postgres"]
+    assert all(float(line.split()[3]) > 0 for line in lines[1:])  # a ratio was measured

@@ -111,6 +111,7 @@ def test_too_many_logins_are_rate_limited(strict_auth: AuthServiceHandle) -> Non
         with pytest.raises(workq.RateLimited, match="Too many login attempts") as limited:
             client.login("a@example.com", PASSWORD)
         assert limited.value.code == "RATE_LIMITED"
+        assert 0 < limited.value.retry_after_s <= 300  # the default window
 
 
 def test_a_body_over_the_limit_is_bad_input_naming_the_url(

@@ -18,6 +18,7 @@ from workq_core.config import Settings
 from workq_core.db import close_database, connect, is_postgres, migrate
 from workq_core.db.middleware import CloseDatabase
 from workq_core.rpc.server import AuthServicer, start_grpc_server
+from workq_core.rpc.tls import server_credentials
 from workq_core.runtime import Runtime
 from workq_core.telemetry.endpoints import operational_routes
 from workq_core.telemetry.probes import database_probe
@@ -39,7 +40,7 @@ def build_auth_service(runtime: Runtime, db: peewee.Database) -> AuthService:
         users=UserStore(db),
         backend=runtime.auth_backend(db),
         hasher=PasswordHasher(auth.bcrypt_cost),
-        limiter=LoginLimiter(auth.login_max_attempts, auth.login_window_s),
+        limiter=LoginLimiter(db, auth.login_max_attempts, auth.login_window_s),
     )
 
 
@@ -121,7 +122,11 @@ def start_auth_service(
     try:
         servicer = AuthServicer(service.authenticate, lambda: _release(db))
         grpc_server, grpc_port = start_grpc_server(
-            servicer, settings.auth.host, grpc_port, reuse_port=reuse_port
+            servicer,
+            settings.auth.host,
+            grpc_port,
+            reuse_port=reuse_port,
+            credentials=server_credentials(settings.auth),
         )
     except BaseException:
         http.stop()

@@ -39,12 +39,12 @@ class AuthService:
     def login(self, email: str, password: str, client_addr: str) -> tuple[User, IssuedToken]:
         """Unknown email and wrong password fail alike, in about the same time."""
         keys = [f"email:{normalize_email(email)}", f"addr:{client_addr}"]
-        self.limiter.attempt(keys)
+        counted = self.limiter.attempt(keys)
         found = self._registered(email)
         if not self.hasher.check(password, found[1] if found else None) or found is None:
             logger.warning("login failed", extra={"client": client_addr})
             raise AuthError(INVALID_CREDENTIALS)
-        self.limiter.succeeded(keys)
+        self.limiter.succeeded(counted)
         user = found[0]
         logger.info("login", extra={"user_id": user.id})
         return user, self.backend.issue(user.id, user.token_version)

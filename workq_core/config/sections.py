@@ -60,6 +60,17 @@ class AuthSettings:
     workers: int = setting(
         1, "processes of `workq auth`, each a full service on the same ports", min=1, max=64
     )
+    grpc_tls_cert: str = setting(
+        "",
+        "PEM file of the gRPC server's certificate (chain); with grpc_tls_key it serves TLS"
+        " only (empty: plaintext gRPC)",
+    )
+    grpc_tls_key: str = setting("", "PEM file of the private key of grpc_tls_cert")
+    grpc_tls_client_ca: str = setting(
+        "",
+        "PEM file of the CA whose certificates gRPC clients must present (mutual TLS; empty:"
+        " no client certificate asked)",
+    )
 
 
 @dataclass(frozen=True)
@@ -76,6 +87,20 @@ class JobsSettings:
     )
     auth_grpc: str = setting("127.0.0.1:5000", "HOST:PORT of the auth service's gRPC server")
     auth_timeout_s: float = setting(2.0, "deadline of each gRPC Authenticate call", min=0.01)
+    auth_grpc_tls_ca: str = setting(
+        "",
+        "PEM file of the CA that signed the auth service's gRPC certificate; set: the channel"
+        " is TLS and verifies it (empty: plaintext)",
+    )
+    auth_grpc_tls_cert: str = setting(
+        "", "PEM file of this service's client certificate, for an auth service asking for one"
+    )
+    auth_grpc_tls_key: str = setting("", "PEM file of the private key of auth_grpc_tls_cert")
+    auth_grpc_tls_server_name: str = setting(
+        "",
+        "name the auth service's certificate must carry, when it is not the host of auth_grpc"
+        " (empty: that host)",
+    )
     auth_cache_s: float = setting(
         5.0,
         "how long an accepted token is remembered instead of asking the auth service again; "
@@ -85,6 +110,18 @@ class JobsSettings:
         max=300,
     )
     max_items: int = setting(100_000, "most items one executeJob may carry", min=1)
+    quota_items_per_minute: int = setting(
+        1_000_000,
+        "most items one user may submit per clock minute, unless an admin set the user's own"
+        " (0: unlimited)",
+        min=0,
+    )
+    quota_items_waiting: int = setting(
+        10_000_000,
+        "most items of one user not yet finished (queued, running, retrying), unless an admin"
+        " set the user's own (0: unlimited)",
+        min=0,
+    )
     sign_in_url: str = setting(
         "",
         "the auth service's sign-in page the dashboard sends browsers to; empty: /signin on"
@@ -287,6 +324,12 @@ class SubscriptionsSettings:
     )
     init_timeout_s: float = setting(
         10.0, "how long a new connection may take to send connection_init", min=0.1
+    )
+    max_message_bytes: int = setting(
+        65_536,
+        "largest message a client may send on a WebSocket (a bigger one closes it); bulk"
+        " submissions go over HTTP, bounded by graphql.max_body_bytes",
+        min=1024,
     )
 
 

@@ -7,7 +7,7 @@ import re
 import time
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import peewee
@@ -22,6 +22,7 @@ from workq_core.jobs.admission import window_for
 from workq_core.jobs.event_log import Cursor, LoggedEvent
 from workq_core.jobs.ids import is_job_id
 from workq_core.jobs.queries import ItemRecord, JobRecord
+from workq_core.jobs.quotas import QuotaGate
 from workq_core.jobs.states import ITEM_STATES
 from workq_core.jobs.submission import NOW, QueueOrder, submit_job
 from workq_core.jobs_service.views import JobView, job_views
@@ -51,6 +52,10 @@ class JobsApi:
     settings: Settings
     catalog: Catalog
     wake: Callable[[], None] = lambda: None
+    quotas: QuotaGate = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.quotas = QuotaGate(self.db, self.settings.jobs)
 
     def job_types(self) -> list[JobType]:
         return [entry.value for entry in self.catalog.job_types.entries()]
@@ -77,15 +82,17 @@ class JobsApi:
         validate_items(job_type, items)
         _check_key(idempotency_key)
         with database_errors():
-            submitted = submit_job(
-                self.db,
-                user_id=user_id,
-                job_type=job_type.name,
-                items=items,
-                max_attempts=self.max_attempts(job_type),
-                idempotency_key=idempotency_key,
-                order=order,
-            )
+            with self.quotas.charged(user_id, len(items)) as spent:
+                submitted = submit_job(
+                    self.db,
+                    user_id=user_id,
+                    job_type=job_type.name,
+                    items=items,
+                    max_attempts=self.max_attempts(job_type),
+                    idempotency_key=idempotency_key,
+                    order=order,
+                )
+                spent.keep = submitted.created
             job: JobRecord | None
             if submitted.created:
                 self.wake()

@@ -17,6 +17,7 @@ from workq_core.jobs_service.limit_resolvers import (
 )
 from workq_core.jobs_service.live import EVENT_FIELDS, SUBSCRIPTION_FIELDS
 from workq_core.jobs_service.queue_order import queue_order
+from workq_core.jobs_service.quota_resolvers import QUOTA_MUTATIONS, QUOTA_QUERIES
 from workq_core.jobs_service.views import (
     ITEM_FIELDS,
     JOB_FIELDS,
@@ -133,12 +134,13 @@ def item_waiting_for(item: ItemRecord, info: GraphQLResolveInfo) -> dict[str, An
 
 
 RESOLVERS: Resolvers = {
-    "Query": {"jobs": job_types, "job": job, "myJobs": my_jobs, **LIMIT_QUERIES},
+    "Query": {"jobs": job_types, "job": job, "myJobs": my_jobs, **LIMIT_QUERIES, **QUOTA_QUERIES},
     "Mutation": {
         "executeJob": execute_job,
         "cancelJob": cancel_job,
         "retryDeadItems": retry_dead_items,
         **LIMIT_MUTATIONS,
+        **QUOTA_MUTATIONS,
     },
     "Job": {**JOB_FIELDS, "items": job_items},
     "Item": {**ITEM_FIELDS, **LIMIT_ITEM_FIELDS, "waitingFor": item_waiting_for},

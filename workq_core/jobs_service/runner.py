@@ -28,6 +28,7 @@ from workq_core.jobs_service.schedules_api import SchedulesApi, submitter_for
 from workq_core.retention.task import RetentionTask
 from workq_core.rpc.cache import AuthCache
 from workq_core.rpc.client import AuthClient
+from workq_core.rpc.tls import channel_credentials
 from workq_core.runtime import Runtime
 from workq_core.schedules import defaults
 from workq_core.schedules.scheduler import Scheduler
@@ -157,7 +158,12 @@ def start_jobs_service(
         transport.declare(runtime.catalog.job_types.names())
         probes = [broker_probe(transport)]
         if authenticate is None:
-            client = AuthClient(settings.jobs.auth_grpc, settings.jobs.auth_timeout_s)
+            client = AuthClient(
+                settings.jobs.auth_grpc,
+                settings.jobs.auth_timeout_s,
+                credentials=channel_credentials(settings.jobs),
+                server_name=settings.jobs.auth_grpc_tls_server_name,
+            )
             closers.append(client.close)
             authenticate = AuthCache(client.authenticate, settings.jobs.auth_cache_s)
             probes.append(auth_probe(client))

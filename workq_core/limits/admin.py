@@ -37,7 +37,7 @@ def change(
     be judged by the new limits.
     """
     with database_errors():
-        _require_admin(db, user_id)
+        require_admin(db, user_id, "change limits")
         limits = None
         if raw is not None:
             try:
@@ -48,7 +48,8 @@ def change(
         return store.in_force(db, [job_type], declared)[job_type]
 
 
-def _require_admin(db: peewee.Database, user_id: int) -> None:
+def require_admin(db: peewee.Database, user_id: int, action: str) -> None:
+    """Forbidden (saying what only an admin may do) unless ``user_id`` is an admin."""
     found = rows(db, "SELECT role FROM users WHERE id = ?", [user_id])
     if not found or found[0]["role"] != ADMIN:
-        raise Forbidden("Only an admin may change limits.")
+        raise Forbidden(f"Only an admin may {action}.")

@@ -35,16 +35,32 @@ class AuthenticatedUser:
 class AuthClient:
     """``AuthClient("127.0.0.1:5000", timeout_s=2).authenticate(token)``.
 
+    With ``credentials`` (``workq_core.rpc.tls.channel_credentials``) the
+    channel is TLS and the server must prove its certificate.
+
     Raises AuthError when the auth service rejects the token and Unavailable
     (naming the target) when it is down, slow past the deadline, or answers
     anything else; callers that get an exception must deny. Thread-safe; the
     channel reconnects by itself after the auth service comes back.
     """
 
-    def __init__(self, target: str, timeout_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        target: str,
+        timeout_s: float = 2.0,
+        *,
+        credentials: grpc.ChannelCredentials | None = None,
+        server_name: str = "",
+    ) -> None:
         self.target = target
         self.timeout_s = timeout_s
-        self._channel = grpc.insecure_channel(target, options=RECONNECT_OPTIONS)
+        if credentials is None:
+            self._channel = grpc.insecure_channel(target, options=RECONNECT_OPTIONS)
+        else:
+            # the name the server's certificate must carry, when not the target's host
+            name = [("grpc.ssl_target_name_override", server_name)] if server_name else []
+            options = RECONNECT_OPTIONS + name
+            self._channel = grpc.secure_channel(target, credentials, options=options)
         self._stub = auth_pb2_grpc.AuthServiceStub(self._channel)
 
     def authenticate(self, token: str) -> AuthenticatedUser:

@@ -51,11 +51,18 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
 
 
 def start_grpc_server(
-    servicer: AuthServicer, host: str, port: int, workers: int = 8, *, reuse_port: bool = False
+    servicer: AuthServicer,
+    host: str,
+    port: int,
+    workers: int = 8,
+    *,
+    reuse_port: bool = False,
+    credentials: grpc.ServerCredentials | None = None,
 ) -> Any:
     """A started ``grpc.Server`` and its bound port; ConfigError names a port in use.
 
     ``reuse_port`` lets the processes of ``workq auth --workers N`` share the port.
+    With ``credentials`` (``workq_core.rpc.tls``) the port speaks TLS only.
     """
     server = grpc.server(
         ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grpc"),
@@ -66,10 +73,17 @@ def start_grpc_server(
     )
     auth_pb2_grpc.add_AuthServiceServicer_to_server(servicer, server)
     try:
-        bound = server.add_insecure_port(f"{host}:{port}")
+        address = f"{host}:{port}"
+        if credentials is None:
+            bound = server.add_insecure_port(address)
+        else:
+            bound = server.add_secure_port(address, credentials)
     except RuntimeError:
         bound = 0
     if not bound:
-        raise ConfigError(f"auth.grpc_port: {host}:{port} is already in use or not available")
+        refused = "" if credentials is None else " (or gRPC refused auth.grpc_tls_cert/key)"
+        raise ConfigError(
+            f"auth.grpc_port: {host}:{port} is already in use or not available{refused}"
+        )
     server.start()
     return server, bound

@@ -12,6 +12,7 @@ from workq_core.errors import (
     Forbidden,
     InvalidPayload,
     JobTypeNotFound,
+    QuotaExceeded,
     RateLimited,
     Unavailable,
     WorkqError,
@@ -28,6 +29,7 @@ _CODES: tuple[tuple[type[WorkqError], str], ...] = (
     (InvalidPayload, "BAD_USER_INPUT"),
     (JobTypeNotFound, "BAD_USER_INPUT"),
     (RateLimited, "RATE_LIMITED"),
+    (QuotaExceeded, "QUOTA_EXCEEDED"),
     (Unavailable, "UNAVAILABLE"),
 )
 
@@ -50,14 +52,22 @@ def classify(exc: BaseException, path: str | None = None) -> tuple[str, str, dic
     """``(code, client message, extra extensions)`` for an exception raised in a resolver."""
     for cls, code in _CODES:
         if isinstance(exc, cls):
-            extra: dict[str, Any] = {}
-            if isinstance(exc, InvalidPayload):
-                extra = {
-                    k: v for k, v in (("field", exc.field), ("item", exc.item)) if v is not None
-                }
-            return code, exc.message, extra
+            return code, exc.message, _extensions(exc)
     logger.error("unhandled resolver error", extra={"path": path}, exc_info=exc)
     return "INTERNAL", INTERNAL_MESSAGE, {}
+
+
+def _extensions(exc: WorkqError) -> dict[str, Any]:
+    """What a client needs beside the code: where the input was wrong, when to retry."""
+    if isinstance(exc, InvalidPayload):
+        found = {"field": exc.field, "item": exc.item}
+    elif isinstance(exc, QuotaExceeded):
+        found = {"quota": exc.quota, "limit": exc.limit, "retryAfterS": exc.retry_after_s}
+    elif isinstance(exc, RateLimited):
+        found = {"retryAfterS": exc.retry_after_s}
+    else:
+        return {}
+    return {k: v for k, v in found.items() if v is not None}
 
 
 def request_error(message: str, code: str) -> dict[str, Any]:

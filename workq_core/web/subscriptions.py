@@ -184,8 +184,13 @@ class Connection:
                 f"Too many messages: at most {rate:g} per second"
                 " (subscriptions.max_messages_per_s)",
             )
-        if len(text) > self.endpoint.limits.max_body_bytes:
-            raise CloseConnection(BAD_MESSAGE, "Invalid message received: too large")
+        limit = self.endpoint.settings.max_message_bytes
+        # characters first: more characters than bytes allowed needs no encoded copy
+        if len(text) > limit or len(text.encode(errors="surrogatepass")) > limit:
+            raise CloseConnection(
+                BAD_MESSAGE,
+                f"Invalid message received: over {limit} bytes (subscriptions.max_message_bytes)",
+            )
         try:
             message = parse_json(text.encode(), self.endpoint.limits.max_json_depth)
         except RequestRejected:

@@ -15,6 +15,7 @@ from workq_core.db.migrations import (
     m0008_limits,
     m0010_telemetry_retention,
     m0011_executors_ran_dry,
+    m0012_login_attempts_quotas,
 )
 
 MIGRATIONS = [
@@ -28,4 +29,5 @@ MIGRATIONS = [
     m0008_limits,
     m0010_telemetry_retention,
     m0011_executors_ran_dry,
+    m0012_login_attempts_quotas,
 ]
