@@ -9,9 +9,9 @@ from graphql import GraphQLResolveInfo
 
 from workq_core.db import database_errors
 from workq_core.errors import InvalidPayload
-from workq_core.jobs import quota_admin
-from workq_core.jobs.quota_admin import QuotaView
+from workq_core.jobs_service import quota_admin
 from workq_core.jobs_service.api import JobsApi
+from workq_core.jobs_service.quota_admin import QuotaView
 from workq_core.limits.admin import require_admin
 
 _ARGUMENTS = {"itemsPerMinute": "items_per_minute", "itemsWaiting": "items_waiting"}
