@@ -13,6 +13,13 @@ runtime, from the test's thread, and last until :meth:`FaultProxy.heal`:
 - :meth:`~FaultProxy.refuse`: the listening socket is closed, so new
   connections are refused; open ones carry on.
 
+:meth:`~FaultProxy.rewrite` substitutes bytes in what the target sends, for
+protocols that tell clients where to connect next: a Pulsar broker's lookup
+answer names its own address, and without the rewrite the clients' topic
+connections would go around the proxy straight to the broker. It works on
+whole length-prefixed frames (Pulsar's: a 4-byte big-endian size first), so
+a pattern split across reads is still found, without guessing at timing.
+
 It lives in tests/support rather than workq_core/testing because nothing in
 the product or in a plugin author's kit needs it; it depends on nothing but
 asyncio. One event loop on a daemon thread serves every connection.
@@ -46,6 +53,7 @@ class FaultProxy:
         self._server: asyncio.Server | None = None
         self._flowing: asyncio.Event | None = None
         self._links: set[_Link] = set()
+        self._replies: dict[bytes, bytes] = {}
 
     # ---- lifecycle (any thread) ------------------------------------------------
 
@@ -98,6 +106,15 @@ class FaultProxy:
         self._latency_s = 0.0
         self._call(self._set_flowing(True))
         self._call(self._listen())
+
+    def rewrite(self, old: bytes, new: bytes) -> None:
+        """In the frames the target sends on connections opened from now on, replace ``old``.
+
+        Same length only, so frame and field lengths stay right.
+        """
+        if len(old) != len(new) or not old:
+            raise ValueError(f"rewrite: {old!r} and {new!r} must have the same, non-zero length")
+        self._replies[old] = new
 
     @property
     def open_connections(self) -> int:
@@ -154,17 +171,21 @@ class FaultProxy:
                 return
             link.writers.append(up_writer)
             await asyncio.gather(
-                self._pump(reader, up_writer, link), self._pump(up_reader, writer, link)
+                self._pump(reader, up_writer, link, None),
+                self._pump(up_reader, writer, link, _FrameRewriter(dict(self._replies))),
             )
         finally:
             self._links.discard(link)
             link.cut(FIN)
 
     async def _pump(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, link: _Link
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        link: _Link,
+        rewriter: _FrameRewriter | None,
     ) -> None:
         """Copy one direction through a delay line until EOF or a cut."""
-        assert self._flowing is not None
         line: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
         sender = asyncio.ensure_future(self._send(line, writer))
         try:
@@ -175,7 +196,10 @@ class FaultProxy:
                     break
                 if not data:
                     break
-                line.put_nowait((time.monotonic() + self._latency_s, data))
+                if rewriter is not None and rewriter.replies:
+                    data = rewriter.feed(data)
+                if data:
+                    line.put_nowait((time.monotonic() + self._latency_s, data))
             line.put_nowait((0.0, b""))  # EOF after what is already in the line
             await sender
         finally:
@@ -216,3 +240,25 @@ class _Link:
                 writer.transport.abort()
             else:
                 writer.close()
+
+
+class _FrameRewriter:
+    """Same-length substitutions inside whole length-prefixed frames of one direction."""
+
+    def __init__(self, replies: dict[bytes, bytes]) -> None:
+        self.replies = replies
+        self.pending = b""
+
+    def feed(self, data: bytes) -> bytes:
+        """The frames ``data`` completes, rewritten; a partial frame waits for the rest."""
+        self.pending += data
+        out = []
+        while len(self.pending) >= 4:
+            end = 4 + int.from_bytes(self.pending[:4], "big")
+            if len(self.pending) < end:
+                break
+            frame, self.pending = self.pending[:end], self.pending[end:]
+            for old, new in self.replies.items():
+                frame = frame.replace(old, new)
+            out.append(frame)
+        return b"".join(out)

@@ -39,15 +39,16 @@ def client(proxy: FaultProxy, timeout_s: float = 5.0) -> socket.socket:
     return socket.create_connection(("127.0.0.1", proxy.port), timeout=timeout_s)
 
 
-def round_trip(sock: socket.socket, payload: bytes) -> bytes:
-    sock.sendall(payload)
+def receive(sock: socket.socket, size: int) -> bytes:
     received = b""
-    while len(received) < len(payload):
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
+    while len(received) < size and (chunk := sock.recv(65536)):
         received += chunk
     return received
+
+
+def round_trip(sock: socket.socket, payload: bytes) -> bytes:
+    sock.sendall(payload)
+    return receive(sock, len(payload))
 
 
 def test_forwards_both_ways_many_connections(proxy):
@@ -135,3 +136,25 @@ def test_a_target_that_is_down_resets_the_client():
         dead = placeholder.getsockname()  # nobody listens there once closed
     with FaultProxy(dead) as proxy, client(proxy) as sock, pytest.raises(ConnectionResetError):
         sock.recv(10)
+
+
+def frame(body: bytes) -> bytes:
+    return len(body).to_bytes(4, "big") + body
+
+
+def test_rewrite_replaces_inside_the_frames_the_target_sends_also_across_reads(proxy):
+    proxy.rewrite(b"127.0.0.1:11111", b"127.0.0.1:22222")
+    with client(proxy) as sock:
+        # Given one frame whole, then one that reaches the echo (and comes back) in two pieces
+        whole, split = frame(b"at 127.0.0.1:11111 now"), frame(b"split 127.0.0.1:11111 end")
+        assert round_trip(sock, whole) == frame(b"at 127.0.0.1:22222 now")
+        sock.sendall(split[:12])
+        time.sleep(0.1)
+        sock.sendall(split[12:])
+        # Then both come back rewritten
+        assert receive(sock, len(split)) == frame(b"split 127.0.0.1:22222 end")
+
+
+def test_rewrite_needs_the_same_length(proxy):
+    with pytest.raises(ValueError, match="same, non-zero length"):
+        proxy.rewrite(b"127.0.0.1:1", b"127.0.0.1:22")
