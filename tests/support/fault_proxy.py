@@ -70,10 +70,10 @@ class FaultProxy:
         """Close the listener and every connection (FIN), then the loop."""
         if not self._thread.is_alive():
             return
-        self._call(self._close_listener())
-        self._call(self._drop(FIN))
+        self._call(self._shutdown())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
+        self._loop.close()
 
     def __enter__(self) -> FaultProxy:
         return self.start()
@@ -143,6 +143,15 @@ class FaultProxy:
             self._server.close()
             await self._server.wait_closed()
             self._server = None
+
+    async def _shutdown(self) -> None:
+        """Everything closed and every task of the loop finished, so none outlives it."""
+        await self._close_listener()
+        await self._drop(FIN)
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _set_flowing(self, flowing: bool) -> None:
         assert self._flowing is not None
