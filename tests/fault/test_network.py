@@ -138,7 +138,7 @@ def test_broker_link_latency_drop_and_stall(make_stack, scale):
     drains = []
     for n in range(scale["cycles"]):
         proxy.delay(50)
-        time.sleep(1.5)
+        time.sleep(1.0)
         proxy.heal()
         # When every broker connection is closed (FIN) mid-flow, the clients reconnect
         cut = proxy.drop(FIN)
@@ -183,7 +183,6 @@ def test_auth_link_latency_drop_and_stall(make_stack, scale):
         proxy.heal()
         recoveries.append(prober.recovery_s(5))
     print(f"\nrecovered {', '.join(f'{r:.2f}' for r in recoveries)} s after healing")
-    prober.settle()
-    stack.submit(20, poison_every=10)
+    prober.settle()  # the probes are the items of this scenario
     stack.drain(60)
     assert_history_ok(stack)
