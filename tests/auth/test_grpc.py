@@ -11,6 +11,7 @@ import grpc
 import pytest
 
 from tests.auth.conftest import create_user, login
+from tests.support.fault_proxy import FaultProxy
 from workq_core import AuthError, Unavailable
 from workq_core.rpc import auth_pb2, auth_pb2_grpc
 from workq_core.rpc.client import AuthClient, AuthenticatedUser
@@ -77,4 +78,26 @@ def test_a_slow_auth_service_hits_the_deadline_and_denies():
             assert time.monotonic() - started < 2
     finally:
         release.set()
+        server.stop(0)
+
+
+class _Fast(auth_pb2_grpc.AuthServiceServicer):
+    def Authenticate(self, request, context):
+        return auth_pb2.AuthenticateResponse(user=auth_pb2.User(id=1, email="a@example.com"))
+
+
+def test_a_slow_link_within_the_deadline_still_connects_and_answers():
+    # Given an auth service 300 ms away each way (the fault proxy's latency)
+    server = grpc.server(ThreadPoolExecutor(max_workers=2))
+    auth_pb2_grpc.add_AuthServiceServicer_to_server(_Fast(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        with FaultProxy(("127.0.0.1", port)) as proxy:
+            proxy.delay(300)
+            # When a client connects through it with a 5 s deadline, it is answered
+            # (gRPC took min_reconnect_backoff_ms, 200 ms, as its connect timeout: it failed)
+            with AuthClient(proxy.address, timeout_s=5) as auth:
+                assert auth.authenticate("any-token").id == 1
+    finally:
         server.stop(0)

@@ -84,10 +84,17 @@ def fault_python(tmp_path_factory) -> str:
 def make_stack(fault_python, tmp_path, pg_server) -> Iterator:
     stacks: list[Stack] = []
 
-    def make(executors: int = 3, pg: PgServer | None = None, **env: str) -> Stack:
-        """A started stack; ``env`` is added to the environment of each of its processes."""
+    def make(
+        executors: int = 3, pg: PgServer | None = None, proxied: tuple[str, ...] = (), **env: str
+    ) -> Stack:
+        """A started stack; ``env`` is added to the environment of each of its processes.
+
+        ``proxied`` names the links (``db``, ``broker``, ``auth``) that go through a fault proxy.
+        """
         root = tmp_path / f"stack{len(stacks)}"
-        stack = Stack(python=fault_python, root=root, pg=pg or pg_server, overrides=env)
+        stack = Stack(
+            python=fault_python, root=root, pg=pg or pg_server, overrides=env, proxied=proxied
+        )
         stacks.append(stack)
         return stack.start(executors)
 

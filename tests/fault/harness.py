@@ -3,10 +3,13 @@
 Processes: ``workq auth``, ``workq jobs`` and several ``workq executor`` run
 from a throwaway virtualenv that has the FaultProbe plugin installed, against
 a fresh PostgreSQL database and a pulsar-lite broker on loopback ports; each
-writes its log to a file. The history is what ``executeJob`` accepted (kept
-here) and the ``fault_effects`` table the plugin writes, outside the
-executor's own bookkeeping; ``check`` compares both with the items table and
-the dead-letter topic after a drain.
+writes its log to a file. ``proxied`` puts a TCP fault proxy
+(tests/support/fault_proxy.py) between the services and the database, the
+broker or the auth service; the test's own checks connect directly. The
+history is what ``executeJob`` accepted (kept here) and the
+``fault_effects`` table the plugin writes, outside the executor's own
+bookkeeping; ``check`` compares both with the items table and the
+dead-letter topic after a drain.
 """
 
 from __future__ import annotations
@@ -18,13 +21,14 @@ import socket
 import subprocess
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import psycopg2
 
 import workq
+from tests.support.fault_proxy import FaultProxy
 from tests.support.postgres import PgServer
 from workq_pulsar.broker_process import BrokerProcess, port_open
 
@@ -32,6 +36,7 @@ JOB_TYPE = "FaultProbe"
 MAX_ATTEMPTS = 3  # FaultProbeJob.retry.max_attempts
 AUTH_CACHE_S = 1  # jobs.auth_cache_s: how long an accepted token outlives an auth outage
 SCHEDULER_LEASE_S = 2  # jobs.scheduler_lease_s: a killed scheduler's successor waits this long
+PROXIED = ("db", "broker", "auth")
 FINAL = ("completed", "dead", "cancelled")
 EXECUTE = "mutation ($input: ExecuteJobInput!) { executeJob(executeJobInput: $input) { id size } }"
 EFFECTS_TABLE = (
@@ -105,6 +110,8 @@ class Stack:
     ports: dict[str, int] = field(default_factory=dict)
     token: str = ""
     overrides: dict[str, str] = field(default_factory=dict)  # environment of every process
+    proxied: tuple[str, ...] = ()  # of PROXIED: the links that go through a fault proxy
+    proxies: dict[str, FaultProxy] = field(default_factory=dict)
     _logs: int = 0
 
     # ---- lifecycle -------------------------------------------------------
@@ -121,6 +128,40 @@ class Stack:
     def auth_url(self) -> str:
         return f"http://127.0.0.1:{self.ports['auth']}/graphql"
 
+    @property
+    def service_pg(self) -> PgServer:
+        """Where the services reach PostgreSQL: the server, or its fault proxy."""
+        if "db" not in self.proxies:
+            return self.pg
+        return replace(self.pg, host="127.0.0.1", port=self.proxies["db"].port)
+
+    @property
+    def broker_url(self) -> str:
+        if "broker" in self.proxies:
+            return f"pulsar://{self.proxies['broker'].address}"
+        return self.broker.url if self.broker else ""
+
+    @property
+    def auth_grpc(self) -> str:
+        if "auth" in self.proxies:
+            return self.proxies["auth"].address
+        return f"127.0.0.1:{self.ports['grpc']}"
+
+    def _start_proxies(self) -> None:
+        unknown = set(self.proxied) - set(PROXIED)
+        assert not unknown, f"proxied: unknown links {sorted(unknown)}, known {PROXIED}"
+        assert self.broker is not None and self.broker.port is not None
+        targets = {
+            "db": (self.pg.host, self.pg.port),
+            "broker": ("127.0.0.1", self.broker.port),
+            "auth": ("127.0.0.1", self.ports["grpc"]),
+        }
+        for name in self.proxied:
+            self.proxies[name] = FaultProxy(targets[name]).start()
+        if "broker" in self.proxies:  # its lookup answers send clients to the proxy, not round it
+            proxy = self.proxies["broker"]
+            proxy.rewrite(f"127.0.0.1:{self.broker.port}".encode(), proxy.address.encode())
+
     def env(self, **extra: str) -> dict[str, str]:
         base = {
             k: v
@@ -129,8 +170,8 @@ class Stack:
             and k not in ("PORT", "DATABASE_URL")
         }
         base.update(
-            DATABASE_URL=self.pg.url(self.db_name),
-            PULSAR_SERVICE_URL=self.broker.url if self.broker else "",
+            DATABASE_URL=self.service_pg.url(self.db_name),
+            PULSAR_SERVICE_URL=self.broker_url,
             JWT_SECRET=self.jwt_secret,
             FAULT_EFFECTS_DSN=self.dsn,
             WORKQ_CORE_DATA_DIR=str(self.root / "data"),
@@ -160,6 +201,7 @@ class Stack:
         self.broker = BrokerProcess(self.root / "broker")
         self.broker.start()
         self.ports = {"auth": free_port(), "grpc": free_port(), "jobs": free_port()}
+        self._start_proxies()
         self.start_auth()
         self.start_jobs()
         for _ in range(executors):
@@ -193,7 +235,7 @@ class Stack:
 
     def start_jobs(self, **env: str) -> Proc:
         args = ["--port", str(self.ports["jobs"])]
-        args += ["--auth-grpc", f"127.0.0.1:{self.ports['grpc']}"]
+        args += ["--auth-grpc", self.auth_grpc]
         self.jobs = self._spawn("jobs", args, **env)
         self._wait_port(self.jobs, self.ports["jobs"])
         return self.jobs
@@ -203,7 +245,7 @@ class Stack:
 
         ``wait=False`` for one that may die before it is up (a fault point).
         """
-        args = ["--port", "0", "--auth-grpc", f"127.0.0.1:{self.ports['grpc']}"]
+        args = ["--port", "0", "--auth-grpc", self.auth_grpc]
         proc = self._spawn("jobs", args, **env)
         self.replicas.append(proc)
         if wait:
@@ -263,6 +305,8 @@ class Stack:
             except subprocess.TimeoutExpired:
                 proc.popen.kill()
                 proc.popen.wait()
+        for proxy in self.proxies.values():
+            proxy.stop()
         if self.broker is not None:
             self.broker.stop()
         self.pg.drop_database(self.db_name)

@@ -107,7 +107,7 @@ def start_auth_service(
     port = settings.auth.port if port is None else port
     grpc_port = settings.auth.grpc_port if grpc_port is None else grpc_port
     configure_tracing(settings, "auth")
-    db = connect(settings.database_url)
+    db = connect(settings.database_url, settings.database.timeout_s)
     if apply_migrations:
         migrate(db)
     service = build_auth_service(runtime, db)

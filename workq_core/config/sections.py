@@ -39,6 +39,14 @@ class DatabaseSettings:
         env="DATABASE_URL",
         secret=True,
     )
+    timeout_s: float = setting(
+        30.0,
+        "longest one PostgreSQL operation (connect, statement, commit) waits for the server;"
+        " past it the operation fails as unavailable and its connection is discarded, so a"
+        " server or link that stops answering without closing does not hang callers (0: no"
+        " limit; see docs/reliability.md)",
+        min=0,
+    )
 
 
 @dataclass(frozen=True)

@@ -8,24 +8,28 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import peewee
 from playhouse.pool import PooledPostgresqlDatabase
 
+from workq_core.db import deadline
 from workq_core.errors import ConfigError
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 PG_MAX_CONNECTIONS = 32
 PG_STALE_TIMEOUT_S = 300
 PG_CONNECT_TIMEOUT_S = 5
+PG_OPERATION_TIMEOUT_S = 30.0  # database.timeout_s
 
 
-def connect(url: str) -> peewee.Database:
+def connect(url: str, timeout_s: float = PG_OPERATION_TIMEOUT_S) -> peewee.Database:
     """A peewee database for ``url``; connections open lazily, one per thread.
 
     peewee keeps connection state per thread, so a threaded WSGI server can
-    share the returned object; PostgreSQL connections come from a pool.
+    share the returned object; PostgreSQL connections come from a pool, and
+    each PostgreSQL operation waits at most ``timeout_s`` (workq_core/db/deadline.py).
     """
     scheme = url.partition(":")[0].lower()
     if scheme == "sqlite":
         return _sqlite(url)
     if scheme in ("postgresql", "postgres"):
+        deadline.install(timeout_s)
         return _postgres(url)
     raise ConfigError(
         f"database.url: unsupported scheme {scheme!r}; use sqlite:///PATH or postgresql://..."

@@ -81,7 +81,7 @@ def start_executor(
     """
     settings = runtime.settings
     configure_tracing(settings, "executor")
-    db = connect(settings.database_url)
+    db = connect(settings.database_url, settings.database.timeout_s)
     migrate(db)
     handle = _start_worker(runtime, db)
     if http_port is not None:
@@ -180,7 +180,7 @@ def child_main(spawn_args: dict[str, Any]) -> None:
     runtime = bootstrap(**spawn_args)
     configure_logging(runtime.settings.core.log_level, runtime.settings.core.log_format)
     configure_tracing(runtime.settings, "executor")
-    db = connect(runtime.settings.database_url)
+    db = connect(runtime.settings.database_url, runtime.settings.database.timeout_s)
     handle = _start_worker(runtime, db)
     run_until_signalled(handle, stop)
     shutdown_tracing()

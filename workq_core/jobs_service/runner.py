@@ -148,7 +148,7 @@ def start_jobs_service(
     port = settings.jobs.port if port is None else port
     configure_tracing(settings, "jobs")
     closers: list[Any] = []
-    db = connect(settings.database_url)
+    db = connect(settings.database_url, settings.database.timeout_s)
     try:
         if apply_migrations:
             migrate(db)

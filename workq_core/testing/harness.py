@@ -157,7 +157,7 @@ class Harness:
             catalog = ScaledCatalog(runtime.pm, runtime.settings.executor, self.delay_scale)
             runtime = Runtime(runtime.settings, runtime.pm, catalog)
         self._runtime = runtime
-        self.db = connect(runtime.settings.database_url)
+        self.db = connect(runtime.settings.database_url, runtime.settings.database.timeout_s)
         self._started.append(lambda: close_database(self.db))
         with self.db.connection_context():
             migrate(self.db)
