@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from workq_core.db.sql import now_ms, run
-from workq_core.executor.attempts import Verdict, mark_running
+from workq_core.executor.attempts import Verdict, mark_started
 from workq_core.jobs.sweeper import sweep
 from workq_core.limits import Limit
 from workq_core.limits.store import set_override
@@ -165,7 +165,7 @@ def test_an_item_taken_back_from_a_dead_executor_waits_as_a_retry_when_parked(it
     items.limits["Probe"] = [Limit(concurrency=1)]
     refs = items.submit([{"c": "a"}] * 2)
     (first,) = items.claim(refs[:1], lease_ms=30)
-    mark_running(items.db, first, None)  # its executor dies while running it
+    mark_started(items.db, [first])  # its executor dies while running it
     time.sleep(0.05)
     (second,) = items.claim(refs[1:])
     assert second.verdict is RUN

@@ -36,11 +36,15 @@ _START_SQL = (
     " lease_expires_at = ?, updated_at = ?, progress_done = NULL, progress_total = NULL,"
     " progress_message = NULL, progress_at = NULL WHERE id = ?"
 )
-# One statement per item a thread starts: this item's handler runs from now,
+# Before each item of a recovered batch: this item's handler runs from now,
 # the previous one's (same claim) has ended. A crash charges only marked items.
 _RUNNING_SQL = (
     "UPDATE items SET started_at = CASE WHEN id = ? THEN ? END"
     " WHERE id IN (?, ?) AND claimed_at = ? AND status = 'running'"
+)
+_STARTED_SQL = (
+    "UPDATE items SET started_at = ? WHERE id = ? AND attempts = ? AND claimed_at = ?"
+    " AND status = 'running'"
 )
 _OWNER_SQL = "SELECT id, status, attempts, claimed_at FROM items WHERE id IN ({marks})"
 _OUTCOME_SQL = (
@@ -95,6 +99,7 @@ class Claim:
     scopes: tuple[str, ...] = ()  # the limited keys whose slots this attempt holds
     claimed_at: int = 0  # with ``attempt``, names this claim: ownership checks compare both
     maybe_sent: bool = False  # dead letter: an earlier try may have published it, then died
+    recovered: bool = False  # taken back from a claimer that stopped: its start gets marked
 
 
 def claim(
@@ -106,10 +111,9 @@ def claim(
     """Count an attempt for each item before it runs, in one transaction.
 
     Attempts live in the database because the broker's redelivery count resets
-    with the broker. Claiming leases the item but does not start its handler
-    (:func:`mark_running` does), so an item whose claimer died before or
-    after running it keeps its attempt number: a crash costs an attempt only
-    to the items whose handler was running (see :func:`_next_attempt`).
+    with the broker. An item whose claimer stopped (its lease ran out) keeps
+    its attempt number unless it was marked running (:func:`_next_attempt`),
+    and is ``recovered``: its handler's start is marked from now on.
     Each verdict comes from the item's committed state, never from the
     message alone: a redelivered duplicate of a finished or
     superseded attempt is settled, an item another executor runs under a live
@@ -201,8 +205,9 @@ def _claim_one(
             )
         )
     elif verdict is Verdict.RUN:
+        recovered = item["status"] == RUNNING  # not leased, or it would be busy
         item["attempts"] = _next_attempt(item, now)  # written for the whole batch by claim()
-        return replace(_claim_from(item, verdict), claimed_at=now)
+        return replace(_claim_from(item, verdict), claimed_at=now, recovered=recovered)
     return _claim_from(item, verdict)
 
 
@@ -210,11 +215,13 @@ def _next_attempt(item: dict[str, Any], now: int) -> int:
     """The number the item's next attempt runs as.
 
     An item left ``running`` under an expired lease was abandoned by its
-    claimer (killed, frozen, or out of grace at shutdown). Its attempt
-    counts only if its handler was running then (``started_at`` marked):
-    items of the batch still waiting their turn, or whose handler had
-    returned before the outcome was committed, run again under the same
-    number, so the fence against their old claimer is ``claimed_at``.
+    claimer (killed, frozen, out of grace at shutdown, or its handler
+    stalled). Its attempt counts only if it was marked running: by the
+    start mark of a recovered claim, by the renewer giving up on a stalled
+    handler, or by a release at shutdown. Other items run again under the
+    same number, so the fence against their old claimer is ``claimed_at``.
+    docs/reliability.md ("What a crash costs") says why a first crash is
+    free and a second is not.
     """
     abandoned = item["status"] == RUNNING and (item["lease_expires_at"] or 0) <= now
     if abandoned and item["started_at"] is None:
@@ -396,17 +403,26 @@ def _owner(c: Claim) -> tuple[int, int]:
     return (c.attempt, c.claimed_at)
 
 
-def mark_running(db: peewee.Database, c: Claim, previous: Claim | None) -> int:
-    """Record that ``c``'s handler starts now and ``previous``'s (same claim) has ended.
+def mark_running(db: peewee.Database, c: Claim, previous: Claim | None, now: int) -> None:
+    """Mark ``c`` (if recovered) running from ``now``; unmark ``previous`` (same claim).
 
-    One small autocommitted statement per item, before its handler runs: the
-    only per-item write of a batch. It need not survive a database crash
-    (``unsynced``), only the executor's death.
+    One small autocommitted statement before each item of a batch that
+    holds recovered items, none otherwise. It need not survive a database
+    crash (``unsynced``), only the executor's death.
     """
-    now = now_ms()
+    marked = c.item_id if c.recovered else 0
     before = previous.item_id if previous is not None else c.item_id
-    unsynced(db, _RUNNING_SQL, (c.item_id, now, c.item_id, before, c.claimed_at))
-    return now
+    unsynced(db, _RUNNING_SQL, (marked, now, c.item_id, before, c.claimed_at))
+
+
+def mark_started(db: peewee.Database, running: Sequence[Claim]) -> None:
+    """Mark these attempts running (a stalled handler given up on, a release): they count."""
+    if not running:
+        return
+    now = now_ms()
+    params = [(now, c.item_id, c.attempt, c.claimed_at) for c in running]
+    with write_transaction(db):
+        run_many(db, _STARTED_SQL, params)
 
 
 def _retry_entry(outcome: Outcome, now: int) -> OutboxEntry:
@@ -436,10 +452,15 @@ def cancelled_jobs(db: peewee.Database, job_ids: Sequence[str]) -> set[str]:
     return {str(row["id"]) for row in found}
 
 
-def release(db: peewee.Database, c: Claim) -> None:
-    """Give a running item back (shutdown grace ran out): its lease ends now."""
+def release(db: peewee.Database, c: Claim, *, running: bool) -> None:
+    """Give an item back (shutdown grace ran out): its lease ends now.
+
+    One whose handler is ``running`` is marked so: that attempt counts.
+    """
+    now = now_ms()
+    marks = {"started_at": now} if running else {}
     with write_transaction(db):
-        if _owned_update(db, c, status=RUNNING, lease_expires_at=now_ms()):
+        if _owned_update(db, c, status=RUNNING, lease_expires_at=now, **marks):
             gate.release(db, [(c.item_id, c.scopes)])
 
 

@@ -26,6 +26,7 @@ from workq_core.faults import (
     AFTER_COMMIT_BEFORE_ACK,
     AFTER_DEAD_LETTER_PUBLISH,
     AFTER_DEAD_LETTER_RECORD,
+    IN_RECOVERED_ATTEMPT,
     fault_point,
 )
 from workq_core.jobs.messages import BadMessage, ItemRef, decode, idempotency_key
@@ -57,9 +58,10 @@ class ItemHandler:
     """Runs items exactly as the delivery semantics promise, a batch per transaction.
 
     Attempts are counted in the database (one transaction for the batch)
-    before any handler runs, and each item is marked running as its handler
-    starts (one small write), so a crash costs an attempt only to the item
-    each thread was running; outcomes are committed together; only then are
+    before any handler runs; items recovered from a claimer that stopped are
+    also marked running as their handler starts (one small write each), so
+    a crash costs an attempt at most to the item each thread was running
+    (docs/reliability.md); outcomes are committed together; only then are
     the messages acknowledged and completed keys marked in the dedup store,
     so a redelivery is acknowledged without running again. Batching divides
     the database round trips by the batch size and changes none of that.
@@ -179,8 +181,14 @@ class ItemHandler:
         try:
             for attempt in held:
                 previous = outcomes[-1].claim if outcomes else None
-                started_ms = attempts.mark_running(self.db, attempt.claim, previous)
+                started_ms = now_ms()
+                if attempt.claim.recovered or (previous is not None and previous.recovered):
+                    attempts.mark_running(self.db, attempt.claim, previous, started_ms)
+                if attempt.claim.recovered:
+                    fault_point(IN_RECOVERED_ATTEMPT)
+                attempt.running = True
                 outcome = self._attempt(attempt, spans)
+                attempt.running = False
                 outcomes.append(replace(outcome, started_ms=started_ms))
             return outcomes
         finally:
@@ -336,7 +344,7 @@ class ItemHandler:
         stuck = self.running.snapshot()
         for attempt in stuck:
             with self.db.connection_context():
-                attempts.release(self.db, attempt.claim)
+                attempts.release(self.db, attempt.claim, running=attempt.running)
         return len(stuck)
 
 
