@@ -458,9 +458,12 @@ def release(db: peewee.Database, c: Claim, *, running: bool) -> None:
     One whose handler is ``running`` is marked so: that attempt counts.
     """
     now = now_ms()
-    marks = {"started_at": now} if running else {}
     with write_transaction(db):
-        if _owned_update(db, c, status=RUNNING, lease_expires_at=now, **marks):
+        if running:
+            owned = _owned_update(db, c, status=RUNNING, lease_expires_at=now, started_at=now)
+        else:
+            owned = _owned_update(db, c, status=RUNNING, lease_expires_at=now)
+        if owned:
             gate.release(db, [(c.item_id, c.scopes)])
 
 
