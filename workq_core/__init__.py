@@ -25,6 +25,7 @@ from workq_core.limits import Limit
 from workq_core.registry import JobTypeRegistry, Registry
 from workq_core.telemetry.tracing import set_span_attributes
 from workq_core.types import (
+    DEAD_LETTER_KEY,
     AuthBackend,
     ComponentContext,
     DedupStore,
@@ -43,6 +44,7 @@ from workq_core.types import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "DEAD_LETTER_KEY",
     "AttemptTimedOut",
     "AuthBackend",
     "AuthError",

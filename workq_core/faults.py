@@ -15,7 +15,19 @@ import threading
 AFTER_COMMIT_BEFORE_ACK = "after_commit_before_ack"  # executor: outcomes committed, not acked
 AFTER_CLAIM_BEFORE_PUBLISH = "after_claim_before_publish"  # relay: outbox claimed, not published
 IN_SCHEDULE_FIRE = "in_schedule_fire"  # scheduler: a run's job inserted, not committed
-POINTS = frozenset({AFTER_COMMIT_BEFORE_ACK, AFTER_CLAIM_BEFORE_PUBLISH, IN_SCHEDULE_FIRE})
+AFTER_DEAD_LETTER_PUBLISH = "after_dead_letter_publish"  # executor: in the DLQ, not recorded
+AFTER_DEAD_LETTER_RECORD = "after_dead_letter_record"  # executor: recorded, message not acked
+IN_RECOVERED_ATTEMPT = "in_recovered_attempt"  # executor: a recovered item marked running
+POINTS = frozenset(
+    {
+        IN_RECOVERED_ATTEMPT,
+        AFTER_COMMIT_BEFORE_ACK,
+        AFTER_CLAIM_BEFORE_PUBLISH,
+        IN_SCHEDULE_FIRE,
+        AFTER_DEAD_LETTER_PUBLISH,
+        AFTER_DEAD_LETTER_RECORD,
+    }
+)
 
 _POINT = os.environ.get("WORKQ_FAULT_POINT", "")
 _AFTER = max(1, int(os.environ.get("WORKQ_FAULT_AFTER", "1") or "1"))

@@ -268,17 +268,28 @@ class Delivery(Protocol):
     properties: Mapping[str, str]
 
 
+# The property naming one dead letter (an item's death, not its message): a
+# transport asked whether a dead letter was already sent compares this one.
+DEAD_LETTER_KEY = "dead_letter_key"
+
+
 @runtime_checkable
 class Receiver(Protocol):
     """One consumer on the shared subscription of some job types' topics.
 
     ``receive`` may be called from several threads at once. Every delivery is
-    settled exactly once: ``ack`` after its outcome is committed, ``nack`` to
-    have the broker redeliver it (to any consumer), or ``dead_letter``:
-    publish it, with its properties plus ``properties``, to its job type's
-    dead-letter topic, confirmed, and then ack it. ``dead_letter`` raises
-    :class:`workq_core.TransportError` (and leaves the delivery unsettled) if
-    the broker did not confirm.
+    settled exactly once: ``ack`` after its outcome is committed, or ``nack``
+    to have the broker redeliver it (to any consumer).
+
+    ``dead_letter`` publishes a copy, with its properties plus
+    ``properties``, to its job type's dead-letter topic, confirmed, and
+    leaves the delivery unsettled: the core records the dead letter, then
+    acks, so a process that dies in between leaves the message to be
+    delivered again. With ``maybe_sent`` (an earlier try may have published
+    this dead letter, then died before recording it), it first looks in the
+    dead-letter topic and publishes nothing if a message there has the same
+    :data:`DEAD_LETTER_KEY` property as ``properties``. It raises
+    :class:`workq_core.TransportError` if the broker did not confirm.
     """
 
     def receive(self, timeout_s: float) -> Delivery | None: ...
@@ -287,7 +298,9 @@ class Receiver(Protocol):
 
     def nack(self, delivery: Delivery) -> None: ...
 
-    def dead_letter(self, delivery: Delivery, properties: Mapping[str, str]) -> None: ...
+    def dead_letter(
+        self, delivery: Delivery, properties: Mapping[str, str], *, maybe_sent: bool = False
+    ) -> None: ...
 
     def close(self) -> None: ...
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 
 import pulsar
 
-from workq_core import Delivery, OutgoingMessage, TransportError
+from workq_core import DEAD_LETTER_KEY, Delivery, OutgoingMessage, TransportError
+from workq_pulsar import dead_letters
 from workq_pulsar.producers import ProducerCache, publish
 from workq_pulsar.topics import TopicNames
 
@@ -46,11 +47,13 @@ class PulsarReceiver:
         names: TopicNames,
         producers: ProducerCache,
         send_timeout_ms: int,
+        open_reader: dead_letters.OpenReader,
     ) -> None:
         self._consumer = consumer
         self._names = names
         self._producers = producers
         self._send_timeout_ms = send_timeout_ms
+        self._open_reader = open_reader
 
     def receive(self, timeout_s: float) -> PulsarDelivery | None:
         try:
@@ -81,14 +84,21 @@ class PulsarReceiver:
         except pulsar.PulsarException as exc:
             raise TransportError(f"nack failed: {exc}") from exc
 
-    def dead_letter(self, delivery: Delivery, properties: Mapping[str, str]) -> None:
-        """Publish the payload with its properties plus ``properties`` to the DLQ, then ack.
+    def dead_letter(
+        self, delivery: Delivery, properties: Mapping[str, str], *, maybe_sent: bool = False
+    ) -> None:
+        """Publish the payload with its properties plus ``properties`` to the DLQ, confirmed.
 
-        Acknowledged only after the broker confirmed the dead letter, so a
-        crash in between leaves the message to be delivered again, never lost.
+        The delivery stays unsettled: the caller acks it once the dead letter
+        is recorded. With ``maybe_sent``, nothing is published if the DLQ
+        already holds a message with the same dead-letter key.
         """
         message = _message(delivery)
         dlq = self._names.dlq(self._names.job_type(message.topic_name()))
+        key = properties.get(DEAD_LETTER_KEY)
+        if maybe_sent and key and self._holds(dlq, key):
+            logger.info("dead letter already published; not sent again", extra={"topic": dlq})
+            return
         outgoing = OutgoingMessage(message.partition_key(), delivery.payload, delivery.properties)
         publish(
             self._producers.get(dlq),
@@ -97,7 +107,9 @@ class PulsarReceiver:
             send_timeout_ms=self._send_timeout_ms,
             extra_properties=properties,
         )
-        self.ack(delivery)
+
+    def _holds(self, dlq: str, key: str) -> bool:
+        return dead_letters.holds(self._open_reader, dlq, key, self._send_timeout_ms)
 
     def close(self) -> None:
         """Idempotent: the transport closes every receiver it made, even closed ones."""

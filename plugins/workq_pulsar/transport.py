@@ -92,11 +92,22 @@ class PulsarTransport:
 
     def _receiver(self, topics: list[str]) -> PulsarReceiver:
         receiver = PulsarReceiver(
-            self._subscribe(topics), self.names, self._producers, self.settings.send_timeout_ms
+            self._subscribe(topics),
+            self.names,
+            self._producers,
+            self.settings.send_timeout_ms,
+            self._open_reader,
         )
         with self._lock:
             self._receivers.append(receiver)
         return receiver
+
+    def _open_reader(self, topic: str) -> pulsar.Reader:
+        """A reader of ``topic`` from its first message (ids shimmed on pulsar-lite)."""
+        make: Callable[[], pulsar.Reader] = lambda: self._client.create_reader(  # noqa: E731
+            topic, pulsar.MessageId.earliest
+        )
+        return self._shim.subscribe(make) if self._shim else make()
 
     def _subscribe(self, topics: list[str]) -> pulsar.Consumer:
         make: Callable[[], pulsar.Consumer] = lambda: self._client.subscribe(  # noqa: E731

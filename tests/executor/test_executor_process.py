@@ -12,13 +12,20 @@ from pathlib import Path
 import pytest
 
 from tests.executor.conftest import wait_for
+from tests.support.brokers import GENUINE, LITE
+from workq_core.faults import IN_RECOVERED_ATTEMPT
 
 pytestmark = pytest.mark.e2e
 
 
-def start_executor_process(pipeline, *extra: str) -> subprocess.Popen[bytes]:
-    """An executor whose log goes to a file (a pipe nobody reads would block it when full)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WORKQ_")}
+def start_executor_process(
+    pipeline, *extra: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """An executor whose log goes to a file (a pipe nobody reads would block it when full).
+
+    ``env`` adds variables, such as a fault point (workq_core.faults).
+    """
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("WORKQ_")}, **(env or {})}
     env.update(pipeline.env)
     log = Path(pipeline.env["WORKQ_CORE_DATA_DIR"]) / f"executor-{time.monotonic_ns()}.log"
     command = [sys.executable, "-m", "workq_entrypoints", "executor", "--log-format", "json"]
@@ -47,20 +54,42 @@ def completed(pipeline, job_id: str) -> int:
     return pipeline.statuses(job_id).get("completed", 0)
 
 
-def test_sigkill_in_the_middle_of_a_bulk_job_loses_nothing(make_pipeline):
-    # Given a bulk job being worked by an executor process
-    pipeline = make_pipeline()
-    pipeline.start_relay()
-    job_id = pipeline.submit("Fibonacci", [{"iterations": 2000}] * 600, max_attempts=5)
-    first = start_executor_process(pipeline)
+def claimed(pipeline, job_id: str) -> int:
+    return pipeline.statuses(job_id).get("running", 0)
+
+
+def sigkill_when(pipeline, condition) -> None:
+    """Start an executor process (1 process, 4 threads); SIGKILL it once ``condition()`` holds."""
+    executor = start_executor_process(pipeline, "--processes", "1", "--threads", "4")
     try:
-        wait_for(lambda: completed(pipeline, job_id) >= 50, timeout_s=60)
+        wait_for(condition, 60, every_s=0.01)
     finally:
-        # When it is killed without warning
-        first.send_signal(signal.SIGKILL)
-        first.wait(10)
+        executor.send_signal(signal.SIGKILL)
+        executor.wait(10)
+
+
+def bulk_job_killed_mid_batch(pipeline) -> str:
+    """A bulk job whose first executor was SIGKILLed with more items claimed than it had threads.
+
+    Items take a few milliseconds, so a batch of 32 is in progress for a while.
+    """
+    pipeline.start_relay()
+    job_id = pipeline.submit("Fibonacci", [{"iterations": 10_000}] * 600, max_attempts=5)
+    sigkill_when(
+        pipeline, lambda: completed(pipeline, job_id) >= 50 and claimed(pipeline, job_id) > 8
+    )
+    return job_id
+
+
+def test_sigkill_in_the_middle_of_a_bulk_job_loses_nothing(make_pipeline):
+    # Given a bulk job being worked by an executor process (1 process, 4 threads)
+    # When it is killed without warning, mid-batch
+    pipeline = make_pipeline()
+    job_id = bulk_job_killed_mid_batch(pipeline)
     done_before = completed(pipeline, job_id)
     assert done_before < 600, "the kill came too late to prove anything"
+    held = claimed(pipeline, job_id)
+    assert held > 4, f"only {held} items claimed at the kill: not mid-batch"
 
     # Then a new executor finishes every item, each completed once
     items = drain_with_a_new_executor(pipeline, job_id)
@@ -68,9 +97,32 @@ def test_sigkill_in_the_middle_of_a_bulk_job_loses_nothing(make_pipeline):
     assert all(1 <= i["attempts"] <= 2 for i in items), str(
         sorted(i["attempts"] for i in items)[-12:]
     )
-    # Only what was claimed at the kill ran twice: at most one batch per worker thread
-    threads, batch = 4, 32
-    assert sum(i["attempts"] == 2 for i in items) <= threads * batch
+    # and of the items claimed at the kill, only those running then (one per thread)
+    # were charged an extra attempt
+    charged = sum(i["attempts"] == 2 for i in items)
+    assert charged <= 4, f"{charged} of {held} claimed items charged an extra attempt"
+
+
+@pytest.mark.parametrize(
+    ("broker", "database_url"), [(LITE, "sqlite"), (GENUINE, "postgres")], indirect=True
+)
+def test_a_second_crash_charges_only_the_recovered_items_it_was_running(make_pipeline):
+    # Given a bulk job whose first executor was SIGKILLed mid-batch (that crash charges none)
+    pipeline = make_pipeline()
+    job_id = bulk_job_killed_mid_batch(pipeline)
+    assert {i["attempts"] for i in pipeline.items(job_id)} <= {0, 1}
+
+    # When the next executor dies as one of its threads starts an item recovered from the first
+    point = {"WORKQ_FAULT_POINT": IN_RECOVERED_ATTEMPT}
+    second = start_executor_process(pipeline, "--processes", "1", "--threads", "4", env=point)
+    assert second.wait(60) == 137, "no recovered item was run"
+
+    # Then once a third drains the job, that item and at most one per other thread
+    # have a second attempt
+    items = drain_with_a_new_executor(pipeline, job_id)
+    assert {i["status"] for i in items} == {"completed"}
+    assert all(1 <= i["attempts"] <= 2 for i in items)
+    assert 1 <= sum(i["attempts"] == 2 for i in items) <= 4
 
 
 def test_sigterm_drains_in_flight_items_and_exits_cleanly(make_pipeline):

@@ -486,7 +486,11 @@ def _check_item(
     status, attempts, max_attempts = item
     report.max_attempts_seen = max(report.max_attempts_seen, attempts)
     runs = effects.get((sub.job_id, idx), [])
-    per_attempt = Counter(attempt for attempt, _pid, kind in runs if kind != "start")
+    # A crash does not charge the attempt it cut short unless its start was marked
+    # (docs/reliability.md), so a faulted process's run may share its attempt number
+    # with the next run: only two runs of one attempt by healthy processes are duplicates.
+    faulted = stack.faulted_pids
+    per_attempt = Counter(a for a, pid, kind in runs if kind != "start" and pid not in faulted)
     if any(n > 1 for n in per_attempt.values()):
         report.duplicated.append(f"{key} ran twice in one attempt {dict(per_attempt)}")
     if idx in sub.poison:
@@ -500,8 +504,10 @@ def _check_item(
         return
     oks = [(attempt, pid) for attempt, pid, kind in runs if kind == "ok"]
     committed = [pid for attempt, pid in oks if attempt == attempts]
-    if len(committed) != 1:
+    healthy = [pid for pid in committed if pid not in faulted]
+    if not committed or len(healthy) > 1:
         report.duplicated.append(f"{key} committed attempt {attempts} has {len(committed)} effects")
+    report.re_executed += max(0, len(committed) - 1)  # the others: runs of faulted processes
     for attempt, pid in oks:
         if attempt > attempts:
             report.duplicated.append(f"{key} ran again (attempt {attempt}) after completing")

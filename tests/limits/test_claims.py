@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from workq_core.db.sql import now_ms, run
-from workq_core.executor.attempts import Verdict
+from workq_core.executor.attempts import Verdict, mark_started
 from workq_core.jobs.sweeper import sweep
 from workq_core.limits import Limit
 from workq_core.limits.store import set_override
@@ -164,7 +164,8 @@ def test_the_sweeper_only_takes_a_keys_head_and_only_once_its_wake_time_is_long_
 def test_an_item_taken_back_from_a_dead_executor_waits_as_a_retry_when_parked(items):
     items.limits["Probe"] = [Limit(concurrency=1)]
     refs = items.submit([{"c": "a"}] * 2)
-    items.claim(refs[:1], lease_ms=30)  # its executor dies
+    (first,) = items.claim(refs[:1], lease_ms=30)
+    mark_started(items.db, [first])  # its executor dies while running it
     time.sleep(0.05)
     (second,) = items.claim(refs[1:])
     assert second.verdict is RUN
@@ -181,3 +182,21 @@ def test_an_item_taken_back_from_a_dead_executor_waits_as_a_retry_when_parked(it
     items.complete([second])
     assert [i for i, _ in items.woken()] == [refs[0].item_id]
     assert verdicts(items.claim([items.ref(refs[0])])) == [RUN]
+
+
+def test_an_unstarted_item_taken_back_and_parked_keeps_its_attempts(items):
+    # Given an item claimed in a batch whose executor died before its handler ran
+    items.limits["Probe"] = [Limit(concurrency=1)]
+    refs = items.submit([{"c": "a"}] * 2)
+    items.claim(refs[:1], lease_ms=30)
+    time.sleep(0.05)
+    (second,) = items.claim(refs[1:])
+
+    # When it is claimed again and parked behind the running one
+    assert verdicts(items.claim([items.ref(refs[0])])) == [PARKED]
+
+    # Then the abandoned claim cost it no attempt, and it later runs as attempt 1
+    assert items.item(refs[0])["attempts"] == 0
+    items.complete([second])
+    (again,) = items.claim([items.ref(refs[0])])
+    assert (again.verdict, again.attempt) == (RUN, 1)

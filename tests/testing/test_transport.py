@@ -7,7 +7,14 @@ import time
 
 import pytest
 
-from workq_core import Delivery, OutgoingMessage, Receiver, Transport, TransportError
+from workq_core import (
+    DEAD_LETTER_KEY,
+    Delivery,
+    OutgoingMessage,
+    Receiver,
+    Transport,
+    TransportError,
+)
 from workq_core.runtime import bootstrap
 from workq_core.testing import IN_MEMORY, InMemoryBroker, InMemoryPlugin, InMemoryTransport
 
@@ -110,14 +117,31 @@ def test_dead_letters_keep_the_message_with_both_sets_of_properties(broker, tran
     receiver = transport.subscribe(["Echo"])
     delivery = receiver.receive(1.0)
 
-    # When it is dead-lettered
+    # When it is dead-lettered, then acked (as the core does once it recorded that)
     receiver.dead_letter(delivery, {"error_type": "KeyError", "attempts": "3"})
+    receiver.ack(delivery)
 
     # Then the dead letter is kept, inspectable, and the message is settled
     [letter] = broker.dead_letters("Echo")
     assert (letter.topic, letter.key, letter.payload) == ("Echo-DLQ", "m0", b"m0")
     assert letter.properties == {"n": "0", "error_type": "KeyError", "attempts": "3"}
     assert broker.pending("Echo") == 0 and receiver.receive(0.0) is None
+
+
+def test_a_dead_letter_that_may_have_been_sent_is_sent_only_if_absent(broker, transport):
+    # Given a dead letter sent, its message not yet acked
+    transport.publish("Echo", messages(1))
+    receiver = transport.subscribe(["Echo"])
+    delivery = receiver.receive(1.0)
+    receiver.dead_letter(delivery, {DEAD_LETTER_KEY: "7@1"})
+
+    # When it is sent again as maybe sent, and another death of that item too
+    receiver.dead_letter(delivery, {DEAD_LETTER_KEY: "7@1"}, maybe_sent=True)
+    receiver.dead_letter(delivery, {DEAD_LETTER_KEY: "7@2"}, maybe_sent=True)
+
+    # Then each death is in the dead letters once
+    keys = [d.properties[DEAD_LETTER_KEY] for d in broker.dead_letters("Echo")]
+    assert keys == ["7@1", "7@2"]
 
 
 def test_a_delivery_is_settled_exactly_once(transport):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workq_core import OutgoingMessage
+from workq_core import DEAD_LETTER_KEY, OutgoingMessage
 
 
 def test_dead_letter_moves_message_with_properties_to_dlq(make_transport, job_type):
@@ -13,9 +13,10 @@ def test_dead_letter_moves_message_with_properties_to_dlq(make_transport, job_ty
     receiver = transport.subscribe([job_type])
     delivery = receiver.receive(5)
     assert delivery is not None
-    # When it is dead-lettered with error details
+    # When it is dead-lettered with error details, then acked
     receiver.dead_letter(delivery, {"error": "boom", "attempt": "6"})
-    # Then the original is acknowledged (never redelivered) ...
+    receiver.ack(delivery)
+    # Then the original is never redelivered ...
     assert receiver.receive(0.5) is None
     # ... and the DLQ subscription holds it with old and new properties merged
     dead = make_transport().subscribe_dead_letters([job_type]).receive(5)
@@ -24,3 +25,27 @@ def test_dead_letter_moves_message_with_properties_to_dlq(make_transport, job_ty
     assert dead.job_type == job_type
     assert dict(dead.properties) == {"attempt": "6", "job": "j1", "error": "boom"}
     assert dead.topic == transport.names.dlq(job_type)
+
+
+def test_a_dead_letter_that_may_have_been_sent_is_not_sent_twice(make_transport, job_type):
+    # Given a dead letter in the DLQ whose sender died before acking its message
+    transport = make_transport()
+    transport.declare([job_type])
+    transport.publish(job_type, [OutgoingMessage("k1", b"payload", {"job": "j1"})])
+    receiver = transport.subscribe([job_type])
+    delivery = receiver.receive(5)
+    assert delivery is not None
+    receiver.dead_letter(delivery, {DEAD_LETTER_KEY: "1@100"})
+
+    # When the next try sends it as maybe sent, and a later death of the item too
+    receiver.dead_letter(delivery, {DEAD_LETTER_KEY: "1@100"}, maybe_sent=True)
+    receiver.dead_letter(delivery, {DEAD_LETTER_KEY: "1@200"}, maybe_sent=True)
+    receiver.ack(delivery)
+
+    # Then the DLQ holds each death once
+    dlq = make_transport().subscribe_dead_letters([job_type])
+    keys = []
+    while (dead := dlq.receive(2)) is not None:
+        keys.append(dead.properties[DEAD_LETTER_KEY])
+        dlq.ack(dead)
+    assert keys == ["1@100", "1@200"]

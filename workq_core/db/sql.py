@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -20,6 +21,30 @@ def run(db: peewee.Database, sql: str, params: Sequence[Any] = ()) -> Any:
     if is_postgres(db):
         sql = sql.replace("?", "%s")
     return db.execute_sql(sql, tuple(params))
+
+
+def unsynced(db: peewee.Database, sql: str, params: Sequence[Any] = ()) -> None:
+    """Execute and commit ``sql`` without waiting for it to reach disk (PostgreSQL).
+
+    For marks that must survive the writer's death but may be lost with the
+    database server itself: PostgreSQL's ``synchronous_commit`` off for this
+    transaction alone, sent with it in one round trip. SQLite in WAL mode
+    with ``synchronous=normal`` commits without a sync already. Inside a
+    transaction, the statement simply joins it.
+    """
+    if not is_postgres(db) or db.in_transaction():
+        run(db, sql, params)
+        return
+    statement = f"BEGIN; SET LOCAL synchronous_commit TO OFF; {sql.replace('?', '%s')}; COMMIT"
+    with peewee.__exception_wrapper__:  # type: ignore[attr-defined]  # driver errors as peewee's
+        cursor = db.cursor()
+        try:
+            cursor.execute(statement, params)
+        except Exception:
+            # Leave no aborted transaction behind (autocommit: the driver will not end it).
+            with contextlib.suppress(Exception):
+                cursor.execute("ROLLBACK")
+            raise
 
 
 def run_many(db: peewee.Database, sql: str, params: Sequence[Sequence[Any]]) -> None:

@@ -17,6 +17,7 @@ from workq_core.db.sql import (
     rows,
     run,
     run_many,
+    unsynced,
     write_transaction,
 )
 from workq_core.jobs import event_log, progress
@@ -31,20 +32,32 @@ from workq_core.limits.store import Declared
 
 MAX_ERROR_TEXT = 4000
 _START_SQL = (
-    "UPDATE items SET status = 'running', attempts = ?, started_at = ?, lease_expires_at = ?,"
-    " updated_at = ?, progress_done = NULL, progress_total = NULL, progress_message = NULL,"
-    " progress_at = NULL WHERE id = ?"
+    "UPDATE items SET status = 'running', attempts = ?, claimed_at = ?, started_at = NULL,"
+    " lease_expires_at = ?, updated_at = ?, progress_done = NULL, progress_total = NULL,"
+    " progress_message = NULL, progress_at = NULL WHERE id = ?"
 )
-_OWNER_SQL = "SELECT id, status, attempts FROM items WHERE id IN ({marks})"
+# Before each item of a recovered batch: this item's handler runs from now,
+# the previous one's (same claim) has ended. A crash charges only marked items.
+_RUNNING_SQL = (
+    "UPDATE items SET started_at = CASE WHEN id = ? THEN ? END"
+    " WHERE id IN (?, ?) AND claimed_at = ? AND status = 'running'"
+)
+_STARTED_SQL = (
+    "UPDATE items SET started_at = ? WHERE id = ? AND attempts = ? AND claimed_at = ?"
+    " AND status = 'running'"
+)
+_OWNER_SQL = "SELECT id, status, attempts, claimed_at FROM items WHERE id IN ({marks})"
 _OUTCOME_SQL = (
     "UPDATE items SET status = ?, result = ?, error_type = ?, last_error = ?,"
-    " next_attempt_at = ?, finished_at = ?, lease_expires_at = NULL, updated_at = ? WHERE id = ?"
+    " next_attempt_at = ?, started_at = ?, finished_at = ?, lease_expires_at = ?,"
+    " updated_at = ? WHERE id = ?"
 )
+_REFUND_SQL = "UPDATE items SET attempts = ? WHERE id = ?"
 _CLAIM_SQL = (
     "SELECT i.id, i.job_id, i.idx, i.data, i.status, i.attempts, i.max_attempts,"
     " i.lease_expires_at, i.dead_lettered_at, i.last_error, i.error_type,"
     " j.type, j.cancelled_at, i.next_attempt_at, j.created_at AS job_created_at,"
-    " j.user_id, i.limit_scope, i.limited_since"
+    " j.user_id, i.limit_scope, i.limited_since, i.started_at, i.claimed_at"
     " FROM items i JOIN jobs j ON j.id = i.job_id"
     " WHERE i.id IN ({marks})"
 )
@@ -52,7 +65,7 @@ _CLAIM_SQL = (
 # finished, and waiting could deadlock against that commit's row locks.
 _RENEW_SQL = (
     "UPDATE items SET lease_expires_at = ? WHERE id IN (SELECT id FROM items"
-    " WHERE status = 'running' AND (id, attempts) IN (VALUES {pairs}){lock})"
+    " WHERE status = 'running' AND (id, attempts, claimed_at) IN (VALUES {triples}){lock})"
 )
 _CANCELLED_SQL = "SELECT id FROM jobs WHERE cancelled_at IS NOT NULL AND id IN ({marks})"
 
@@ -84,6 +97,9 @@ class Claim:
     error_type: str | None = None
     due_at: int = 0  # when this attempt became due: its retry time, else the job's submission
     scopes: tuple[str, ...] = ()  # the limited keys whose slots this attempt holds
+    claimed_at: int = 0  # with ``attempt``, names this claim: ownership checks compare both
+    maybe_sent: bool = False  # dead letter: an earlier try may have published it, then died
+    recovered: bool = False  # taken back from a claimer that stopped: its start gets marked
 
 
 def claim(
@@ -95,8 +111,11 @@ def claim(
     """Count an attempt for each item before it runs, in one transaction.
 
     Attempts live in the database because the broker's redelivery count resets
-    with the broker. Each verdict comes from the item's committed state, never
-    from the message alone: a redelivered duplicate of a finished or
+    with the broker. An item whose claimer stopped (its lease ran out) keeps
+    its attempt number unless it was marked running (:func:`_next_attempt`),
+    and is ``recovered``: its handler's start is marked from now on.
+    Each verdict comes from the item's committed state, never from the
+    message alone: a redelivered duplicate of a finished or
     superseded attempt is settled, an item another executor runs under a live
     lease is busy, and an item whose attempts are used up (its executor died
     mid-run) goes to dead letters. An item over a limit in force (``declared``
@@ -124,6 +143,12 @@ def claim(
                 if duplicate
                 else _claim_one(db, item, ref, now, lease_ms, events)
             )
+        abandoned = [
+            c.item_id
+            for c in claims
+            if c.verdict is Verdict.RUN and by_id[c.item_id]["status"] == RUNNING
+        ]
+        gate.forget_slots(db, abandoned)
         claims = _within_limits(db, claims, by_id, declared, now + lease_ms)
         started = [
             (c.attempt, now, now + lease_ms, now, c.item_id)
@@ -137,6 +162,9 @@ def claim(
             if c.verdict is Verdict.RUN
         ]
         event_log.append(db, events)
+        # A parked item uses no attempt: one abandoned unstarted gets its number back.
+        parked = [(c.attempt, c.item_id) for c in claims if c.verdict is Verdict.PARKED]
+        run_many(db, _REFUND_SQL, parked)
         return claims
 
 
@@ -155,7 +183,11 @@ def _claim_one(
     if verdict is Verdict.SETTLED and item["cancelled_at"] and item["status"] not in FINAL:
         _set(db, item["id"], status=CANCELLED, finished_at=now, lease_expires_at=None)
         events.append(NewEvent(ref.job_id, ref.index, event_log.CANCELLED, item["attempts"], now))
-    elif verdict is Verdict.DEAD_LETTER and item["status"] != DEAD:
+    elif verdict is Verdict.DEAD_LETTER and item["status"] == DEAD:
+        # Its dead letter may be in the topic already: leased while this claim checks and sends.
+        _set(db, item["id"], lease_expires_at=now + lease_ms)
+        return replace(_claim_from(item, verdict), maybe_sent=True)
+    elif verdict is Verdict.DEAD_LETTER:
         item["error_type"] = item["error_type"] or "AttemptsExhausted"
         item["last_error"] = item["last_error"] or "attempts used up by executors that stopped"
         _set(
@@ -163,7 +195,7 @@ def _claim_one(
             item["id"],
             status=DEAD,
             finished_at=now,
-            lease_expires_at=None,
+            lease_expires_at=now + lease_ms,
             error_type=item["error_type"],
             last_error=item["last_error"],
         )
@@ -173,8 +205,28 @@ def _claim_one(
             )
         )
     elif verdict is Verdict.RUN:
-        item["attempts"] += 1  # written for the whole batch at once by claim()
+        recovered = item["status"] == RUNNING  # not leased, or it would be busy
+        item["attempts"] = _next_attempt(item, now)  # written for the whole batch by claim()
+        return replace(_claim_from(item, verdict), claimed_at=now, recovered=recovered)
     return _claim_from(item, verdict)
+
+
+def _next_attempt(item: dict[str, Any], now: int) -> int:
+    """The number the item's next attempt runs as.
+
+    An item left ``running`` under an expired lease was abandoned by its
+    claimer (killed, frozen, out of grace at shutdown, or its handler
+    stalled). Its attempt counts only if it was marked running: by the
+    start mark of a recovered claim, by the renewer giving up on a stalled
+    handler, or by a release at shutdown. Other items run again under the
+    same number, so the fence against their old claimer is ``claimed_at``.
+    docs/reliability.md ("What a crash costs") says why a first crash is
+    free and a second is not.
+    """
+    abandoned = item["status"] == RUNNING and (item["lease_expires_at"] or 0) <= now
+    if abandoned and item["started_at"] is None:
+        return int(item["attempts"])
+    return int(item["attempts"]) + 1
 
 
 def _due_at(item: dict[str, Any]) -> int:
@@ -217,18 +269,20 @@ def _limited(c: Claim, verdict: tuple[str, ...] | gate.Park | None) -> Claim:
 
 def _verdict(item: dict[str, Any], ref: ItemRef, now: int) -> Verdict:
     status = item["status"]
+    live_lease = (item["lease_expires_at"] or 0) > now
     if status in FINAL:
         if status == DEAD and item["dead_lettered_at"] is None:
-            return Verdict.DEAD_LETTER
+            # Leased: another executor is sending its dead letter right now.
+            return Verdict.BUSY if live_lease else Verdict.DEAD_LETTER
         return Verdict.SETTLED
-    leased = status == RUNNING and (item["lease_expires_at"] or 0) > now
+    leased = status == RUNNING and live_lease
     if item["cancelled_at"] and not leased:
         return Verdict.SETTLED  # waiting, or abandoned by a stopped executor: not run again
     if ref.attempt < item["attempts"] and status != RUNNING:
         return Verdict.SETTLED  # a stale copy of an attempt that already ended
     if leased:
         return Verdict.BUSY
-    if item["attempts"] >= item["max_attempts"]:
+    if _next_attempt(item, now) > item["max_attempts"]:
         return Verdict.DEAD_LETTER
     return Verdict.RUN
 
@@ -246,6 +300,7 @@ def _claim_from(item: dict[str, Any], verdict: Verdict) -> Claim:
         last_error=item["last_error"],
         error_type=item["error_type"],
         due_at=_due_at(item),
+        claimed_at=int(item["claimed_at"] or 0),
     )
 
 
@@ -258,6 +313,7 @@ class Outcome:
     error: BaseException | None = None
     retry_in_ms: int | None = None  # with an error: None means dead (no retry)
     duration_ms: float | None = None
+    started_ms: int | None = None  # when the handler started (epoch ms)
     trace_context: str | None = None  # a retry's outbox context (telemetry.tracing)
     cancelled: bool = False  # the handler saw its job cancelled, then ended
     progress: ProgressReport | None = None  # the attempt's last progress report
@@ -272,14 +328,15 @@ class Outcome:
         return DEAD if self.retry_in_ms is None else RETRYING
 
 
-def record(db: peewee.Database, outcomes: Sequence[Outcome]) -> list[bool]:
+def record(db: peewee.Database, outcomes: Sequence[Outcome], lease_ms: int = 0) -> list[bool]:
     """Commit every outcome in one transaction; each only if its attempt still owns the item.
 
     An item whose lease expired and was taken over by another executor is
     not overwritten (its flag comes back false), so an item has at most one
     committed completion. A retry adds an outbox row due after its backoff.
     Ownership is read under the write lock (row locks on PostgreSQL), then all
-    owned rows are written with one batched statement.
+    owned rows are written with one batched statement. A dead item stays
+    leased for ``lease_ms`` while this executor sends its dead letter.
     """
     if not outcomes:
         return []
@@ -288,11 +345,15 @@ def record(db: peewee.Database, outcomes: Sequence[Outcome]) -> list[bool]:
         ids = [o.claim.item_id for o in outcomes]
         lock = " ORDER BY id" + for_update(db)
         current = rows(db, _OWNER_SQL.format(marks=placeholders(len(ids))) + lock, ids)
-        attempts = {int(r["id"]): int(r["attempts"]) for r in current if r["status"] == RUNNING}
-        owned = [attempts.get(o.claim.item_id) == o.claim.attempt for o in outcomes]
+        owners = {
+            int(r["id"]): (int(r["attempts"]), r["claimed_at"])
+            for r in current
+            if r["status"] == RUNNING
+        }
+        owned = [owners.get(o.claim.item_id) == _owner(o.claim) for o in outcomes]
         mine = [o for o, flag in zip(outcomes, owned, strict=True) if flag]
         progress.store_columns(db, [o.progress for o in mine if o.progress is not None])
-        run_many(db, _OUTCOME_SQL, [_outcome_row(o, now) for o in mine])
+        run_many(db, _OUTCOME_SQL, [_outcome_row(o, now, lease_ms) for o in mine])
         retries = [o for o in mine if o.kind == RETRYING]
         enqueue(db, [_retry_entry(o, now) for o in retries], now)
         gate.release(db, [(o.claim.item_id, o.claim.scopes) for o in mine])
@@ -323,7 +384,7 @@ def _outcome_events(outcome: Outcome, now: int) -> list[NewEvent]:
     return events
 
 
-def _outcome_row(outcome: Outcome, now: int) -> tuple[Any, ...]:
+def _outcome_row(outcome: Outcome, now: int, lease_ms: int) -> tuple[Any, ...]:
     kind = outcome.kind
     error_type = text = None
     if outcome.error is not None and kind != CANCELLED:
@@ -332,7 +393,36 @@ def _outcome_row(outcome: Outcome, now: int) -> tuple[Any, ...]:
     result = outcome.result_json if kind == COMPLETED else None
     due = now + outcome.retry_in_ms if kind == RETRYING and outcome.retry_in_ms else None
     finished = None if kind == RETRYING else now
-    return (kind, result, error_type, text, due, finished, now, outcome.claim.item_id)
+    started = outcome.started_ms
+    lease = now + lease_ms if kind == DEAD else None
+    c = outcome.claim
+    return (kind, result, error_type, text, due, started, finished, lease, now, c.item_id)
+
+
+def _owner(c: Claim) -> tuple[int, int]:
+    return (c.attempt, c.claimed_at)
+
+
+def mark_running(db: peewee.Database, c: Claim, previous: Claim | None, now: int) -> None:
+    """Mark ``c`` (if recovered) running from ``now``; unmark ``previous`` (same claim).
+
+    One small autocommitted statement before each item of a batch that
+    holds recovered items, none otherwise. It need not survive a database
+    crash (``unsynced``), only the executor's death.
+    """
+    marked = c.item_id if c.recovered else 0
+    before = previous.item_id if previous is not None else c.item_id
+    unsynced(db, _RUNNING_SQL, (marked, now, c.item_id, before, c.claimed_at))
+
+
+def mark_started(db: peewee.Database, running: Sequence[Claim]) -> None:
+    """Mark these attempts running (a stalled handler given up on, a release): they count."""
+    if not running:
+        return
+    now = now_ms()
+    params = [(now, c.item_id, c.attempt, c.claimed_at) for c in running]
+    with write_transaction(db):
+        run_many(db, _STARTED_SQL, params)
 
 
 def _retry_entry(outcome: Outcome, now: int) -> OutboxEntry:
@@ -345,11 +435,11 @@ def renew(db: peewee.Database, held: Sequence[Claim], lease_ms: int) -> None:
     """Extend the leases of these attempts, each only while it still owns its item."""
     if not held:
         return
-    pairs = ", ".join(["(?, ?)"] * len(held))
-    sql = _RENEW_SQL.format(pairs=pairs, lock=for_update(db, skip_locked=True))
+    triples = ", ".join(["(?, ?, ?)"] * len(held))
+    sql = _RENEW_SQL.format(triples=triples, lock=for_update(db, skip_locked=True))
     params: list[Any] = [now_ms() + lease_ms]
     for c in held:
-        params += [c.item_id, c.attempt]
+        params += [c.item_id, c.attempt, c.claimed_at]
     with write_transaction(db):
         run(db, sql, params)
 
@@ -362,10 +452,18 @@ def cancelled_jobs(db: peewee.Database, job_ids: Sequence[str]) -> set[str]:
     return {str(row["id"]) for row in found}
 
 
-def release(db: peewee.Database, c: Claim) -> None:
-    """Give a running item back (shutdown grace ran out): its lease ends now."""
+def release(db: peewee.Database, c: Claim, *, running: bool) -> None:
+    """Give an item back (shutdown grace ran out): its lease ends now.
+
+    One whose handler is ``running`` is marked so: that attempt counts.
+    """
+    now = now_ms()
     with write_transaction(db):
-        if _owned_update(db, c, status=RUNNING, lease_expires_at=now_ms()):
+        if running:
+            owned = _owned_update(db, c, status=RUNNING, lease_expires_at=now, started_at=now)
+        else:
+            owned = _owned_update(db, c, status=RUNNING, lease_expires_at=now)
+        if owned:
             gate.release(db, [(c.item_id, c.scopes)])
 
 
@@ -373,17 +471,18 @@ def mark_dead_lettered(db: peewee.Database, item_ids: Sequence[int]) -> None:
     """Record that these items' dead letters are confirmed in the dead-letter topic."""
     with write_transaction(db):
         for item_id in item_ids:
-            _set(db, item_id, dead_lettered_at=now_ms())
+            _set(db, item_id, dead_lettered_at=now_ms(), lease_expires_at=None)
 
 
 def _owned_update(db: peewee.Database, c: Claim, **values: Any) -> bool:
-    """Update only while the item is still in this attempt (status running, same count)."""
+    """Update only while the item is still in this attempt (status running, same claim)."""
     values["updated_at"] = now_ms()
     assignments = ", ".join(f"{column} = ?" for column in values)
     cursor = run(
         db,
-        f"UPDATE items SET {assignments} WHERE id = ? AND status = ? AND attempts = ?",  # noqa: S608 - column names are ours
-        [*values.values(), c.item_id, RUNNING, c.attempt],
+        f"UPDATE items SET {assignments} WHERE id = ? AND status = ? AND attempts = ?"  # noqa: S608 - column names are ours
+        " AND claimed_at = ?",
+        [*values.values(), c.item_id, RUNNING, c.attempt, c.claimed_at],
     )
     return cursor.rowcount == 1
 

@@ -22,7 +22,13 @@ from workq_core.executor.attempts import Claim, Outcome, Verdict
 from workq_core.executor.process_pool import ProcessPool
 from workq_core.executor.progress import AttemptProgress, ProgressFlusher
 from workq_core.executor.running import RunningAttempt, RunningAttempts
-from workq_core.faults import AFTER_COMMIT_BEFORE_ACK, fault_point
+from workq_core.faults import (
+    AFTER_COMMIT_BEFORE_ACK,
+    AFTER_DEAD_LETTER_PUBLISH,
+    AFTER_DEAD_LETTER_RECORD,
+    IN_RECOVERED_ATTEMPT,
+    fault_point,
+)
 from workq_core.jobs.messages import BadMessage, ItemRef, decode, idempotency_key
 from workq_core.jobs.states import CANCELLED, COMPLETED, DEAD
 from workq_core.lifecycle import emit
@@ -31,7 +37,15 @@ from workq_core.limits.store import declared_by
 from workq_core.pluginmanager import WorkqPluginManager
 from workq_core.registry import JobTypeRegistry, timeout_of
 from workq_core.retry import backoff_ms, policy_for
-from workq_core.types import DedupStore, Delivery, JobContext, JobType, Receiver, Transport
+from workq_core.types import (
+    DEAD_LETTER_KEY,
+    DedupStore,
+    Delivery,
+    JobContext,
+    JobType,
+    Receiver,
+    Transport,
+)
 from workq_core.validation import validate_items
 
 logger = logging.getLogger(__name__)
@@ -44,7 +58,10 @@ class ItemHandler:
     """Runs items exactly as the delivery semantics promise, a batch per transaction.
 
     Attempts are counted in the database (one transaction for the batch)
-    before any handler runs; outcomes are committed together; only then are
+    before any handler runs; items recovered from a claimer that stopped are
+    also marked running as their handler starts (one small write each), so
+    a crash costs an attempt at most to the item each thread was running
+    (docs/reliability.md); outcomes are committed together; only then are
     the messages acknowledged and completed keys marked in the dedup store,
     so a redelivery is acknowledged without running again. Batching divides
     the database round trips by the batch size and changes none of that.
@@ -99,6 +116,7 @@ class ItemHandler:
         except BadMessage as exc:
             logger.error("dead-lettering a message that is not an item", extra={"error": str(exc)})
             receiver.dead_letter(delivery, {"error_type": "BadMessage", "error_message": str(exc)})
+            receiver.ack(delivery)
             return None
 
     def _process(self, receiver: Receiver, pending: Pending, settled: set[int]) -> None:
@@ -125,7 +143,7 @@ class ItemHandler:
                 self._settle_without_running(receiver, delivery, claim, ref)
                 settled.add(id(delivery))
         outcomes = self._run_all([claim for claim, _ in runs], spans)
-        owned = attempts.record(self.db, outcomes)
+        owned = attempts.record(self.db, outcomes, self.lease_ms)
         if any(c.scopes or c.verdict is Verdict.PARKED for c in claims):
             self.wake_relay()
         fault_point(AFTER_COMMIT_BEFORE_ACK)
@@ -159,8 +177,20 @@ class ItemHandler:
     def _run_all(self, claims: list[Claim], spans: AttemptSpans) -> list[Outcome]:
         held = [RunningAttempt(claim) for claim in claims]
         self.running.hold(held)  # from now on the lease renewer keeps their leases
+        outcomes: list[Outcome] = []
         try:
-            return [self._attempt(attempt, spans) for attempt in held]
+            for attempt in held:
+                previous = outcomes[-1].claim if outcomes else None
+                started_ms = now_ms()
+                if attempt.claim.recovered or (previous is not None and previous.recovered):
+                    attempts.mark_running(self.db, attempt.claim, previous, started_ms)
+                if attempt.claim.recovered:
+                    fault_point(IN_RECOVERED_ATTEMPT)
+                attempt.running = True
+                outcome = self._attempt(attempt, spans)
+                attempt.running = False
+                outcomes.append(replace(outcome, started_ms=started_ms))
+            return outcomes
         finally:
             self.running.drop()
 
@@ -274,7 +304,14 @@ class ItemHandler:
         spans: AttemptSpans,
         run_ms: dict[int, float | None],
     ) -> None:
-        """Publish each to the dead-letter topic (which acks it), then record that it is there."""
+        """Publish each to the dead-letter topic, record that it is there, then ack it.
+
+        In that order, a process that dies at any point leaves the message to
+        be delivered again: before the record, the next claim asks the
+        transport to send it only if it is not in the topic yet; after it,
+        the message is settled without sending. So each reaches the topic
+        once and is recorded once.
+        """
         for claim, delivery in dead:
             logger.warning(
                 "item dead-lettered",
@@ -284,10 +321,17 @@ class ItemHandler:
                     "attempt": claim.attempt,
                 },
             )
-            receiver.dead_letter(delivery, _dead_letter_properties(claim))
+            receiver.dead_letter(
+                delivery, _dead_letter_properties(claim), maybe_sent=claim.maybe_sent
+            )
+        if not dead:
+            return
+        fault_point(AFTER_DEAD_LETTER_PUBLISH)
+        attempts.mark_dead_lettered(self.db, [claim.item_id for claim, _ in dead])
+        fault_point(AFTER_DEAD_LETTER_RECORD)
+        for _claim, delivery in dead:
+            receiver.ack(delivery)
             settled.add(id(delivery))
-        if dead:
-            attempts.mark_dead_lettered(self.db, [claim.item_id for claim, _ in dead])
         for claim, _ in dead:
             event = replace(
                 _event(claim), error=claim.last_error, duration_ms=run_ms.get(claim.item_id)
@@ -300,7 +344,7 @@ class ItemHandler:
         stuck = self.running.snapshot()
         for attempt in stuck:
             with self.db.connection_context():
-                attempts.release(self.db, attempt.claim)
+                attempts.release(self.db, attempt.claim, running=attempt.running)
         return len(stuck)
 
 
@@ -328,4 +372,6 @@ def _dead_letter_properties(claim: Claim) -> dict[str, str]:
         "error_type": claim.error_type or "Error",
         "error_message": (claim.last_error or "")[: attempts.MAX_ERROR_TEXT],
         "attempts": str(claim.attempt),
+        # One item's death: the same for every try at sending it, new if it is re-run and dies.
+        DEAD_LETTER_KEY: f"{claim.item_id}@{claim.claimed_at}",
     }

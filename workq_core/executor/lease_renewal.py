@@ -61,9 +61,12 @@ class LeaseRenewer:
             return
         now = time.monotonic()
         alive = [a for a in held if not a.stalled(now, self.lease_s)]
-        for stuck in (a for a in held if a.stalled(now, self.lease_s)):
+        newly_stuck = [a for a in held if a.stalled(now, self.lease_s) and not a.stall_reported]
+        for stuck in newly_stuck:
             _report_stall(stuck)
         with database_errors(), self.db.connection_context():
+            # A stalled handler's attempt counts when another executor takes the item over.
+            attempts.mark_started(self.db, [a.claim for a in newly_stuck])
             attempts.renew(self.db, [a.claim for a in alive], int(self.lease_s * 1000))
             cancelled = attempts.cancelled_jobs(self.db, sorted({a.claim.job_id for a in held}))
         for attempt in held:

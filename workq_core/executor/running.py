@@ -16,7 +16,8 @@ class RunningAttempt:
     from then on the lease renewer keeps the item's lease only while beats
     keep coming. ``cancel_requested`` is set by the renewer when it finds the
     job cancelled; ``saw_cancel`` records that the handler read it, which
-    makes the attempt's outcome ``cancelled``.
+    makes the attempt's outcome ``cancelled``. ``running`` is true while
+    its handler runs (a batch's other attempts wait or have ended).
     """
 
     def __init__(self, claim: Claim) -> None:
@@ -25,6 +26,7 @@ class RunningAttempt:
         self.cancel_requested = False
         self.saw_cancel = False
         self.stall_reported = False
+        self.running = False
 
     def heartbeat(self) -> None:
         self.last_beat = time.monotonic()

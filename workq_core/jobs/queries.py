@@ -18,7 +18,9 @@ _JOB_COLUMNS = (
     " j.published"
 )
 _ITEM_COLUMNS = (
-    "idx, status, attempts, max_attempts, result, error_type, last_error, started_at, finished_at,"
+    "idx, status, attempts, max_attempts, result, error_type, last_error,"
+    # A running item's handler start is marked only after a crash; else its claim's time.
+    " COALESCE(started_at, claimed_at) AS started_at, finished_at,"
     " limit_scope, limit_reason, limited_until,"
     " progress_done, progress_total, progress_message, progress_at,"
     " job_id, next_attempt_at, published_at"

@@ -201,6 +201,17 @@ def release(db: peewee.Database, held: Sequence[tuple[int, Sequence[str]]]) -> N
     _wake(db, scopes, now)
 
 
+def forget_slots(db: peewee.Database, item_ids: Sequence[int]) -> None:
+    """Drop the slots of abandoned attempts (their claimer died) before these items start again.
+
+    Needed because an attempt abandoned before its handler ran keeps its
+    number, so its old slot would otherwise count again beside the new one.
+    """
+    if item_ids:
+        marks = placeholders(len(item_ids))
+        run(db, f"DELETE FROM limit_slots WHERE item_id IN ({marks})", item_ids)  # noqa: S608
+
+
 def wake_parked(db: peewee.Database, job_type: str, now: int) -> int:
     """Wake every parked item of ``job_type`` (its limits changed); returns how many."""
     found = rows(

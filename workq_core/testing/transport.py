@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from workq_core.errors import TransportError
-from workq_core.types import Delivery, OutgoingMessage
+from workq_core.types import DEAD_LETTER_KEY, Delivery, OutgoingMessage
 
 DLQ_SUFFIX = "-DLQ"
 NACK_DELAY_S = 0.05
@@ -147,14 +147,29 @@ class InMemoryBroker:
                 redeliveries = [t for t in (s.next_redelivery() for s in subs) if t is not None]
                 self._cond.wait(min([deadline, *redeliveries]) - now)
 
-    def settle(
-        self,
-        delivery: Delivery,
-        *,
-        redeliver: bool = False,
-        dead: Mapping[str, str] | None = None,
+    def dead_letter(
+        self, delivery: Delivery, properties: Mapping[str, str], *, maybe_sent: bool = False
     ) -> None:
-        """Settle a handed-out delivery once: done, back after the nack delay, or dead-lettered.
+        """Add a copy of a handed-out delivery to the dead letters (unless ``maybe_sent`` and
+        one with its dead-letter key is there); the delivery is settled separately."""
+        if not isinstance(delivery, InMemoryDelivery):
+            raise TransportError(f"not a delivery of the in-memory transport: {delivery!r}")
+        m = delivery.message
+        letter = DeadLetter(m.job_type, m.key, m.payload, {**m.properties, **properties})
+        key = properties.get(DEAD_LETTER_KEY)
+        with self._cond:
+            if self._subs[m.job_type].out.get(m.seq) != delivery.handout:
+                raise TransportError(f"this delivery of message {m.key!r} was already settled")
+            if (
+                maybe_sent
+                and key
+                and any(d.properties.get(DEAD_LETTER_KEY) == key for d in self._dead)
+            ):
+                return
+            self._dead.append(letter)
+
+    def settle(self, delivery: Delivery, *, redeliver: bool = False) -> None:
+        """Settle a handed-out delivery once: done, or back after the nack delay.
 
         Settling one twice (or a stale copy of a message handed out again)
         raises TransportError: the core promises to settle every delivery
@@ -168,9 +183,6 @@ class InMemoryBroker:
             if sub.out.get(m.seq) != delivery.handout:
                 raise TransportError(f"this delivery of message {m.key!r} was already settled")
             del sub.out[m.seq]
-            if dead is not None:
-                properties = {**m.properties, **dead}
-                self._dead.append(DeadLetter(m.job_type, m.key, m.payload, properties))
             if redeliver:
                 heapq.heappush(sub.later, (time.monotonic() + self.nack_delay_s, m.seq, m))
                 self._cond.notify_all()
@@ -201,9 +213,11 @@ class InMemoryReceiver:
     def nack(self, delivery: Delivery) -> None:
         self._broker.settle(delivery, redeliver=True)
 
-    def dead_letter(self, delivery: Delivery, properties: Mapping[str, str]) -> None:
-        """Into the job type's dead letters with its properties plus ``properties``, and acked."""
-        self._broker.settle(delivery, dead=properties)
+    def dead_letter(
+        self, delivery: Delivery, properties: Mapping[str, str], *, maybe_sent: bool = False
+    ) -> None:
+        """Into the job type's dead letters with its properties plus ``properties``; not settled."""
+        self._broker.dead_letter(delivery, properties, maybe_sent=maybe_sent)
 
     def close(self) -> None:
         """Idempotent; ``receive`` raises from now on, a blocked one at once.

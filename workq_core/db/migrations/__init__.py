@@ -16,6 +16,7 @@ from workq_core.db.migrations import (
     m0010_telemetry_retention,
     m0011_executors_ran_dry,
     m0012_login_attempts_quotas,
+    m0013_items_claimed_at,
 )
 
 MIGRATIONS = [
@@ -30,4 +31,5 @@ MIGRATIONS = [
     m0010_telemetry_retention,
     m0011_executors_ran_dry,
     m0012_login_attempts_quotas,
+    m0013_items_claimed_at,
 ]
