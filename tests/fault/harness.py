@@ -382,8 +382,29 @@ class Stack:
         try:
             wait_until(drained, timeout_s, "drain", every_s=0.25)
         except AssertionError as exc:
-            raise AssertionError(f"{exc}; items {dict(self.counts())}\n{self.tails()}") from None
+            raise AssertionError(
+                f"{exc}; items {dict(self.counts())}\n{self.stuck()}\n{self.tails()}"
+            ) from None
         self.drain_s.append(time.monotonic() - started)
+
+    def stuck(self) -> str:
+        """What a drain that timed out left: unfinished items, outbox rows, executors (why)."""
+        now = int(time.time() * 1000)
+        items = self.sql(
+            "SELECT job_id, idx, status, attempts, published_at - %s, updated_at - %s,"
+            " lease_expires_at - %s FROM items WHERE status NOT IN ('completed', 'dead',"
+            " 'cancelled') ORDER BY id LIMIT 10",
+            (now, now, now),
+        )
+        outbox = self.sql("SELECT count(*), min(item_id) FROM outbox")
+        executors = self.sql(
+            "SELECT id, heartbeat_at - %s, ran_dry_at - %s FROM executors", (now, now)
+        )
+        return (
+            "unfinished (job, idx, status, attempts, published/updated/lease ms from now):"
+            f" {items}\noutbox (rows, first item): {outbox}\nexecutors (heartbeat,"
+            f" ran dry ms from now): {executors}"
+        )
 
     def dead_letters(self) -> list[dict[str, str]]:
         """Read (and acknowledge) everything in the job type's dead-letter topic."""
