@@ -56,7 +56,8 @@ def wanted(item: pytest.Item, heavy: bool, genuine: bool) -> bool:
     if (item.get_closest_marker("heavy") is not None) != heavy:
         return False
     on_genuine = item.get_closest_marker("genuine_faults") is not None
-    return not on_genuine or genuine or item.get_closest_marker("genuine_default") is not None
+    chosen = not heavy and item.get_closest_marker("genuine_default") is not None
+    return not on_genuine or genuine or chosen
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -16,12 +16,12 @@ import pytest
 
 import workq
 from tests.fault.harness import Stack, wait_until
-from tests.fault.test_scenarios import assert_history_ok
+from tests.fault.test_scenarios import assert_history_ok, final
 
 pytestmark = pytest.mark.e2e
 
 SHORT = {"items": 60, "kills": 1, "drain_s": 120}
-HEAVY = {"items": 400, "kills": 4, "drain_s": 300}
+HEAVY = {"items": 800, "kills": 4, "drain_s": 300}
 SCALES = [pytest.param(SHORT, id="short"), pytest.param(HEAVY, id="heavy", marks=pytest.mark.heavy)]
 FINAL_KINDS = ("succeeded", "dead")
 RECONNECTS = 10  # a restarted service is back within a few seconds; the pauses add up to ~40 s
@@ -67,7 +67,7 @@ def test_jobs_service_killed_during_a_subscription_the_client_resumes_losing_not
 ):
     # Given a client following a running job's item events
     stack = make_stack(executors=2)
-    job = stack.submit(scale["items"], poison_every=20, sleep_ms=50)
+    job = stack.submit(scale["items"], poison_every=20, sleep_ms=150)
     reader = EventReader(stack, job.job_id, job.size)
 
     # When the jobs service is SIGKILLed while events flow, and restarted on its port
@@ -75,6 +75,7 @@ def test_jobs_service_killed_during_a_subscription_the_client_resumes_losing_not
         seen = len(reader.events)
         wait_until(lambda s=seen: len(reader.events) > s + 10, 60, f"events before kill {n + 1}")
         stack.kill(stack.jobs)
+        assert final(stack) < job.size, "the job finished before the kill"
         time.sleep(0.5)
         stack.start_jobs()
     stack.drain(scale["drain_s"])
