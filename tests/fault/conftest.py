@@ -37,6 +37,7 @@ from tests.support.brokers import GENUINE, LITE, TestBroker
 from tests.support.postgres import PgServer
 
 PLUGIN_DIST = Path(__file__).parent / "plugin_dist"
+HEAVY_TIMEOUT_S = 1500
 
 
 def heavy_selected(config: pytest.Config) -> bool:
@@ -65,6 +66,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     keep, drop = [], []
     for item in items:
         (keep if wanted(item, heavy, genuine) else drop).append(item)
+        if item.get_closest_marker("heavy") is not None and "tests/fault/" in item.nodeid:
+            # the heavy forms' own waits (8 faults of up to 60 s, a 300 s drain) outlast
+            # the suite's 300 s per test
+            item.add_marker(pytest.mark.timeout(HEAVY_TIMEOUT_S))
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
