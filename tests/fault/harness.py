@@ -149,6 +149,8 @@ class Stack:
             FAULT_EFFECTS_DSN=self.dsn,
             WORKQ_CORE_DATA_DIR=str(self.root / "data"),
             WORKQ_PULSAR_LITE_SHIM=str(self.broker_kind == LITE).lower(),
+            # genuine Pulsar creates a new namespace's topics slowly on a loaded machine
+            WORKQ_PULSAR_OPERATION_TIMEOUT_S="10" if self.broker_kind == LITE else "30",
             WORKQ_PULSAR_NAMESPACE=self.namespace,
             WORKQ_PULSAR_NACK_DELAY_MS="100",
             WORKQ_EXECUTOR_LEASE_S="2",
