@@ -90,7 +90,6 @@ def test_no_fault_baseline(make_stack):
     assert_history_ok(stack)
 
 
-@pytest.mark.genuine_default
 @pytest.mark.parametrize("scale", SCALES)
 def test_executor_sigkill_at_random_moments(make_stack, scale):
     # Given a job worked by three executors
@@ -112,6 +111,7 @@ def test_executor_sigkill_at_random_moments(make_stack, scale):
     assert_history_ok(stack)
 
 
+@pytest.mark.genuine_default
 @pytest.mark.parametrize("scale", SCALES)
 def test_executor_killed_between_commit_and_ack(make_stack, scale):
     # Given a job, and only executors that die right after committing outcomes, before acking
@@ -138,6 +138,7 @@ def test_executor_killed_between_commit_and_ack(make_stack, scale):
     assert_history_ok(stack)
 
 
+@pytest.mark.genuine_default
 @pytest.mark.parametrize("scale", SCALES)
 def test_jobs_service_killed_between_commit_and_publish(make_stack, scale):
     # Given executors that do not relay, so the jobs service's relay is the only one
@@ -166,7 +167,6 @@ def test_jobs_service_killed_between_commit_and_publish(make_stack, scale):
     assert_history_ok(stack)
 
 
-@pytest.mark.genuine_default
 @pytest.mark.parametrize("scale", SCALES)
 def test_broker_sigkill_and_restart_under_load(make_stack, scale):
     stack = make_stack(executors=3)
