@@ -29,6 +29,23 @@ def test_postgresql_url_connects(postgres_session_url):
     db.close_all()
 
 
+def test_postgresql_connections_end_transactions_left_idle_a_minute(postgres_session_url):
+    # A frozen executor's open transaction would keep its items locked (docs/reliability.md)
+    db = connect(postgres_session_url)
+
+    with db.connection_context():
+        timeout = db.execute_sql("SHOW idle_in_transaction_session_timeout").fetchone()[0]
+    assert timeout == "1min"
+    db.close_all()
+
+    # A URL's own options replace it (e.g. a shorter limit)
+    db = connect(f"{postgres_session_url}?options=-c%20idle_in_transaction_session_timeout%3D500")
+    with db.connection_context():
+        timeout = db.execute_sql("SHOW idle_in_transaction_session_timeout").fetchone()[0]
+    assert timeout == "500ms"
+    db.close_all()
+
+
 @pytest.mark.parametrize("url", ["mysql://x/y", "sqlite://", "postgresql://127.0.0.1/"])
 def test_unusable_urls_are_config_errors(url):
     with pytest.raises(ConfigError, match=r"database\.url"):

@@ -11,6 +11,12 @@ heavy form (the issue's 2,000-item job, repeated faults). Heavy forms are
 deselected, not skipped, unless ``-m`` names ``heavy`` or
 ``WORKQ_FAULT_SCALE=heavy``. The PostgreSQL outage stops a private server of
 its own (``private_pg``), never the session's shared one.
+
+Brokers: every scenario runs on pulsar-lite and on genuine Apache Pulsar
+(``fault_broker``, ids ``lite`` and ``genuine``). The genuine broker starts
+once per session (tens of seconds), so by default only the scenarios marked
+``genuine_default`` run on it, in their short form; ``-m genuine_faults``
+selects all of them (``-m "genuine_faults and heavy"`` the heavy forms).
 """
 
 from __future__ import annotations
@@ -27,9 +33,11 @@ from pathlib import Path
 import pytest
 
 from tests.fault.harness import Stack
+from tests.support.brokers import GENUINE, LITE, TestBroker
 from tests.support.postgres import PgServer
 
 PLUGIN_DIST = Path(__file__).parent / "plugin_dist"
+HEAVY_TIMEOUT_S = 1500
 
 
 def heavy_selected(config: pytest.Config) -> bool:
@@ -38,13 +46,30 @@ def heavy_selected(config: pytest.Config) -> bool:
     )
 
 
+def genuine_selected(config: pytest.Config) -> bool:
+    return "genuine_faults" in (config.getoption("-m") or "")
+
+
+def wanted(item: pytest.Item, heavy: bool, genuine: bool) -> bool:
+    """Heavy forms only when heavy is selected; on genuine Pulsar the chosen few by default."""
+    if "tests/fault/" not in item.nodeid.replace(os.sep, "/"):
+        return True
+    if (item.get_closest_marker("heavy") is not None) != heavy:
+        return False
+    on_genuine = item.get_closest_marker("genuine_faults") is not None
+    chosen = not heavy and item.get_closest_marker("genuine_default") is not None
+    return not on_genuine or genuine or chosen
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    heavy = heavy_selected(config)
+    heavy, genuine = heavy_selected(config), genuine_selected(config)
     keep, drop = [], []
     for item in items:
-        in_fault = "tests/fault/" in item.nodeid.replace(os.sep, "/")
-        wanted = not in_fault or (item.get_closest_marker("heavy") is not None) == heavy
-        (keep if wanted else drop).append(item)
+        (keep if wanted(item, heavy, genuine) else drop).append(item)
+        if item.get_closest_marker("heavy") is not None and "tests/fault/" in item.nodeid:
+            # the heavy forms' own waits (8 faults of up to 60 s, a 300 s drain) outlast
+            # the suite's 300 s per test
+            item.add_marker(pytest.mark.timeout(HEAVY_TIMEOUT_S))
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
@@ -80,8 +105,19 @@ def fault_python(tmp_path_factory) -> str:
     return python
 
 
+@pytest.fixture(
+    params=[
+        pytest.param(LITE, id="lite"),
+        pytest.param(GENUINE, id="genuine", marks=pytest.mark.genuine_faults),
+    ]
+)
+def fault_broker(request: pytest.FixtureRequest) -> TestBroker | None:
+    """None for a pulsar-lite of each stack's own; the session's genuine Apache Pulsar."""
+    return None if request.param == LITE else request.getfixturevalue("genuine_broker")
+
+
 @pytest.fixture
-def make_stack(fault_python, tmp_path, pg_server) -> Iterator:
+def make_stack(fault_python, tmp_path, pg_server, fault_broker) -> Iterator:
     stacks: list[Stack] = []
 
     def make(
@@ -93,7 +129,12 @@ def make_stack(fault_python, tmp_path, pg_server) -> Iterator:
         """
         root = tmp_path / f"stack{len(stacks)}"
         stack = Stack(
-            python=fault_python, root=root, pg=pg or pg_server, overrides=env, proxied=proxied
+            python=fault_python,
+            root=root,
+            pg=pg or pg_server,
+            shared_broker=fault_broker,
+            overrides=env,
+            proxied=proxied,
         )
         stacks.append(stack)
         return stack.start(executors)

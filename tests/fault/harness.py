@@ -10,10 +10,16 @@ history is what ``executeJob`` accepted (kept here) and the
 ``fault_effects`` table the plugin writes, outside the executor's own
 bookkeeping; ``check`` compares both with the items table and the
 dead-letter topic after a drain.
+
+The broker is either kind (``tests/support/brokers.py``): a pulsar-lite
+process of the stack's own, or the session's genuine Apache Pulsar standalone
+(slow to start, so one per session), on a namespace of the stack's own. Kill
+and restart work on both, on the same port and data directory.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -28,6 +34,8 @@ from typing import Any
 import psycopg2
 
 import workq
+from tests.compat.pulsar.standalone import PulsarStandalone
+from tests.support.brokers import LITE, TestBroker
 from tests.support.fault_proxy import FaultProxy
 from tests.support.postgres import PgServer
 from workq_pulsar.broker_process import BrokerProcess, port_open
@@ -100,7 +108,8 @@ class Stack:
     root: Path
     pg: PgServer
     db_name: str = ""
-    broker: BrokerProcess | None = None
+    shared_broker: TestBroker | None = None  # the session's genuine Pulsar; None: pulsar-lite
+    broker: BrokerProcess | PulsarStandalone | None = None
     auth: Proc | None = None
     jobs: Proc | None = None
     executors: list[Proc] = field(default_factory=list)
@@ -112,6 +121,7 @@ class Stack:
     overrides: dict[str, str] = field(default_factory=dict)  # environment of every process
     proxied: tuple[str, ...] = ()  # of PROXIED: the links that go through a fault proxy
     proxies: dict[str, FaultProxy] = field(default_factory=dict)
+    drain_s: list[float] = field(default_factory=list)  # how long each ``drain`` waited
     _logs: int = 0
 
     # ---- lifecycle -------------------------------------------------------
@@ -119,6 +129,10 @@ class Stack:
     @property
     def dsn(self) -> str:
         return self.pg.dsn(self.db_name)
+
+    @property
+    def broker_kind(self) -> str:
+        return self.shared_broker.kind if self.shared_broker else LITE
 
     @property
     def jobs_url(self) -> str:
@@ -175,7 +189,9 @@ class Stack:
             JWT_SECRET=self.jwt_secret,
             FAULT_EFFECTS_DSN=self.dsn,
             WORKQ_CORE_DATA_DIR=str(self.root / "data"),
-            WORKQ_PULSAR_LITE_SHIM="true",
+            WORKQ_PULSAR_LITE_SHIM=str(self.broker_kind == LITE).lower(),
+            # genuine Pulsar creates a new namespace's topics slowly on a loaded machine
+            WORKQ_PULSAR_OPERATION_TIMEOUT_S="10" if self.broker_kind == LITE else "30",
             WORKQ_PULSAR_NAMESPACE=self.namespace,
             WORKQ_PULSAR_NACK_DELAY_MS="100",
             WORKQ_EXECUTOR_LEASE_S="2",
@@ -195,11 +211,9 @@ class Stack:
 
     def start(self, executors: int = 3) -> Stack:
         self.jwt_secret = secrets.token_urlsafe(48)
-        self.namespace = f"f{secrets.token_hex(6)}"
         (self.root / "data").mkdir(parents=True, exist_ok=True)
         self._create_database()
-        self.broker = BrokerProcess(self.root / "broker")
-        self.broker.start()
+        self._start_broker()
         self.ports = {"auth": free_port(), "grpc": free_port(), "jobs": free_port()}
         self._start_proxies()
         self.start_auth()
@@ -209,6 +223,22 @@ class Stack:
         self._login()
         self.wait_executors_ready(executors)
         return self
+
+    def _start_broker(self) -> None:
+        """A pulsar-lite of the stack's own, or the shared genuine one (restarted if killed)."""
+        if self.shared_broker is None:
+            self.namespace = f"f{secrets.token_hex(6)}"
+            self.broker = BrokerProcess(self.root / "broker")
+            self.broker.start()
+            return
+        self.broker = self.shared_broker.process
+        if self.broker_down():
+            self.broker.start()
+        self.namespace = self.shared_broker.new_namespace()
+
+    def broker_down(self) -> bool:
+        assert self.broker is not None
+        return self.broker.process is None or self.broker.process.poll() is not None
 
     def _create_database(self) -> None:
         self.db_name = self.pg.create_database("workq_fault")
@@ -307,8 +337,10 @@ class Stack:
                 proc.popen.wait()
         for proxy in self.proxies.values():
             proxy.stop()
-        if self.broker is not None:
+        if self.shared_broker is None and self.broker is not None:
             self.broker.stop()
+        elif self.broker is not None and self.broker_down():
+            self.broker.start()  # the session's, alive again after a test that killed it
         self.pg.drop_database(self.db_name)
 
     def tails(self) -> str:
@@ -392,10 +424,33 @@ class Stack:
             counts = self.counts()
             return sum(counts[s] for s in FINAL) >= expected and sum(counts.values()) >= expected
 
+        started = time.monotonic()
         try:
             wait_until(drained, timeout_s, "drain", every_s=0.25)
         except AssertionError as exc:
-            raise AssertionError(f"{exc}; items {dict(self.counts())}\n{self.tails()}") from None
+            raise AssertionError(
+                f"{exc}; items {dict(self.counts())}\n{self.stuck()}\n{self.tails()}"
+            ) from None
+        self.drain_s.append(time.monotonic() - started)
+
+    def stuck(self) -> str:
+        """What a drain that timed out left: unfinished items, outbox rows, executors (why)."""
+        now = int(time.time() * 1000)
+        items = self.sql(
+            "SELECT job_id, idx, status, attempts, published_at - %s, updated_at - %s,"
+            " lease_expires_at - %s FROM items WHERE status NOT IN ('completed', 'dead',"
+            " 'cancelled') ORDER BY id LIMIT 10",
+            (now, now, now),
+        )
+        outbox = self.sql("SELECT count(*), min(item_id) FROM outbox")
+        executors = self.sql(
+            "SELECT id, heartbeat_at - %s, ran_dry_at - %s FROM executors", (now, now)
+        )
+        return (
+            "unfinished (job, idx, status, attempts, published/updated/lease ms from now):"
+            f" {items}\noutbox (rows, first item): {outbox}\nexecutors (heartbeat,"
+            f" ran dry ms from now): {executors}"
+        )
 
     def dead_letters(self) -> list[dict[str, str]]:
         """Read (and acknowledge) everything in the job type's dead-letter topic."""
@@ -431,6 +486,22 @@ class Report:
     dead_letter: list[str] = field(default_factory=list)
     re_executed: int = 0  # runs repeated because their executor was killed or paused mid-attempt
     max_attempts_seen: int = 0
+    drain_s: float = 0.0  # the longest wait for a drain after the faults
+
+    def figures(self, broker: str) -> dict[str, Any]:
+        """One line of docs/reliability.md's tables (tests/fault/figures.py adds them up)."""
+        test = os.environ.get("PYTEST_CURRENT_TEST", "?").rsplit(" ", 1)[0]
+        return {
+            "test": test,
+            "broker": broker,
+            "items": self.items,
+            "lost": len(self.lost),
+            "duplicated": len(self.duplicated),
+            "unexpected": len(self.unexpected),
+            "dead_letter": len(self.dead_letter),
+            "re_executed": self.re_executed,
+            "drain_s": round(self.drain_s, 1),
+        }
 
     @property
     def ok(self) -> bool:
@@ -468,6 +539,10 @@ def check(stack: Stack) -> Report:
         for idx in range(sub.size):
             _check_item(report, stack, sub, idx, items.get((sub.job_id, idx)), effects)
     _check_dead_letters(report, stack, items)
+    report.drain_s = max(stack.drain_s, default=0.0)
+    if os.environ.get("WORKQ_FAULT_FIGURES"):
+        with open(os.environ["WORKQ_FAULT_FIGURES"], "a", encoding="utf-8") as out:
+            out.write(json.dumps(report.figures(stack.broker_kind)) + "\n")
     return report
 
 

@@ -25,6 +25,16 @@ HEAVY = {"holder_kills": 4, "items": 20, "executors": 2, "runs": 2}
 SCALES = [pytest.param(SHORT, id="short"), pytest.param(HEAVY, id="heavy", marks=pytest.mark.heavy)]
 
 
+def every_second(stack: Stack, items: int) -> workq.Schedule:
+    """A schedule of ``items`` FaultProbe items every second, catching up every missed run."""
+    data = [{"key": str(n)} for n in range(items)]
+    with workq.Client(stack.jobs_url, token=stack.token) as client:
+        return client.create_schedule(
+            "probe", "FaultProbe", data, interval_s=1, missed_runs="RUN_ALL",
+            max_catch_up=100, overlap="ALLOW",
+        )  # fmt: skip
+
+
 def run_times(stack: Stack, schedule_id: str) -> list[int]:
     keys = stack.sql(
         "SELECT idempotency_key FROM jobs WHERE idempotency_key LIKE %s",
@@ -42,6 +52,22 @@ def more_runs(stack: Stack, schedule_id: str, count: int) -> None:
     )
 
 
+def pause_and_check_the_grid(stack: Stack, schedule_id: str, items: int) -> list[int]:
+    """Pause; every run of the grid submitted once (none missing, none twice); their jobs
+    join the history. The run times, in ms."""
+    with workq.Client(stack.jobs_url, token=stack.token) as client:
+        client.pause_schedule(schedule_id)
+        state = client.schedule(schedule_id)
+    times = run_times(stack, schedule_id)
+    assert times == list(range(times[0], times[-1] + 1, 1000)), "a run missing or doubled"
+    assert state.runs == len(times) and state.skipped_runs == 0
+    for (job_id,) in stack.sql(
+        "SELECT id FROM jobs WHERE idempotency_key LIKE %s", (f"schedule:{schedule_id}:%",)
+    ):
+        stack.submissions.append(Submission(job_id, items, frozenset()))
+    return times
+
+
 def kill_holder(stack: Stack) -> None:
     """SIGKILL whichever jobs service holds the scheduler lease."""
     pid = wait_until(stack.scheduler_pid, 10, "a lease holder")
@@ -54,12 +80,7 @@ def test_a_schedule_fires_each_run_once_through_kills_and_a_crash_mid_fire(make_
     # Given two jobs services and a schedule every second that catches up every missed run
     stack = make_stack(executors=scale["executors"])
     stack.start_jobs_replica()
-    items = [{"key": str(n)} for n in range(scale["items"])]
-    with workq.Client(stack.jobs_url, token=stack.token) as client:
-        schedule = client.create_schedule(
-            "probe", "FaultProbe", items, interval_s=1, missed_runs="RUN_ALL",
-            max_catch_up=100, overlap="ALLOW",
-        )  # fmt: skip
+    schedule = every_second(stack, scale["items"])
     more_runs(stack, schedule.id, scale["runs"])
 
     # When the lease holder is killed (the survivor takes over once the lease runs out)
@@ -80,18 +101,9 @@ def test_a_schedule_fires_each_run_once_through_kills_and_a_crash_mid_fire(make_
     # Then a healthy jobs service catches up every missed run, and the runs go on
     stack.start_jobs()
     more_runs(stack, schedule.id, scale["runs"])
-    with workq.Client(stack.jobs_url, token=stack.token) as client:
-        client.pause_schedule(schedule.id)
-        state = client.schedule(schedule.id)
-    times = run_times(stack, schedule.id)
-    assert times == list(range(times[0], times[-1] + 1, 1000)), "a run missing or doubled"
-    assert state.runs == len(times) and state.skipped_runs == 0
+    times = pause_and_check_the_grid(stack, schedule.id, scale["items"])
 
     # And each run's job ran every item exactly once
-    for (job_id,) in stack.sql(
-        "SELECT id FROM jobs WHERE idempotency_key LIKE %s", (f"schedule:{schedule.id}:%",)
-    ):
-        stack.submissions.append(Submission(job_id, scale["items"], frozenset()))
     stack.drain(120)
     print(f"\nschedule runs: {len(times)}, killed pids: {sorted(stack.faulted_pids)}")
     assert_history_ok(stack)

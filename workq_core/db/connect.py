@@ -16,6 +16,12 @@ PG_MAX_CONNECTIONS = 32
 PG_STALE_TIMEOUT_S = 300
 PG_CONNECT_TIMEOUT_S = 5
 PG_OPERATION_TIMEOUT_S = 30.0  # database.timeout_s
+# A process frozen inside a transaction (SIGSTOP, a paused VM) keeps its row
+# locks until the server ends the transaction; claims and sweeps skip locked
+# rows, so its items would wait until it thawed. Workq's transactions never
+# wait on anything but the database, so a minute idle in one means a frozen
+# holder: the server ends it and the items move again.
+PG_IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000
 
 
 def connect(url: str, timeout_s: float = PG_OPERATION_TIMEOUT_S) -> peewee.Database:
@@ -77,7 +83,10 @@ def _postgres(url: str) -> peewee.PostgresqlDatabase:
     name = unquote(parts.path.lstrip("/"))
     if not name:
         raise ConfigError("database.url: postgresql URL needs a database name")
-    params: dict[str, object] = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
+    params: dict[str, object] = {
+        "connect_timeout": PG_CONNECT_TIMEOUT_S,
+        "options": f"-c idle_in_transaction_session_timeout={PG_IDLE_IN_TRANSACTION_TIMEOUT_MS}",
+    }
     params.update(dict(parse_qsl(parts.query)))
     if parts.hostname:
         params["host"] = parts.hostname
