@@ -16,16 +16,14 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import peewee
 
-from bench.systems.workq_sys import fresh_databases
-from workq_core.db import connect, migrate
-from workq_core.db.sql import rows, run
+from bench.systems.workq_sys import fresh_databases, migrated_with_user
+from workq_core.db.sql import rows
 from workq_core.executor import attempts
 from workq_core.executor.attempts import Outcome
 from workq_core.jobs import event_log
@@ -60,12 +58,7 @@ def drain_once(db: peewee.Database, user_id: int, items: int, batch: int) -> flo
 
 
 def measure(url: str, items: int, batch: int, rounds: int) -> dict[str, float]:
-    db = connect(url)
-    migrate(db)
-    with db.connection_context():
-        email = f"{uuid.uuid4().hex}@bench"
-        run(db, "INSERT INTO users (email, password_hash) VALUES (?, ?)", (email, "x"))
-        user_id = int(rows(db, "SELECT id FROM users WHERE email = ?", (email,))[0]["id"])
+    db, user_id = migrated_with_user(url)
     drain_once(db, user_id, batch, batch)  # warm up connections and caches
     on: list[float] = []
     off: list[float] = []

@@ -21,14 +21,11 @@ import statistics
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from bench.systems.workq_sys import fresh_databases
-from workq_core.db import connect, migrate
-from workq_core.db.sql import rows, run
+from bench.systems.workq_sys import fresh_databases, migrated_with_user
 from workq_core.jobs.quotas import Charge
 from workq_core.jobs_service.api import JobsApi
 from workq_core.runtime import bootstrap
@@ -76,12 +73,7 @@ def measure(url: str, args: argparse.Namespace) -> dict[str, float]:
             "WORKQ_CORE_DISABLE_PLUGINS": "sql,pulsar",
         }
     )
-    db = connect(url)
-    migrate(db)
-    with db.connection_context():
-        email = f"{uuid.uuid4().hex}@bench"
-        run(db, "INSERT INTO users (email, password_hash) VALUES (?, ?)", (email, "x"))
-        user_id = int(rows(db, "SELECT id FROM users WHERE email = ?", (email,))[0]["id"])
+    db, user_id = migrated_with_user(url)
     api = JobsApi(db, runtime.settings, runtime.catalog)
     sides: dict[str, Any] = {"after": api.quotas, "before": NoQuotas()}
     rates: dict[str, list[float]] = {"after": [], "before": []}

@@ -32,9 +32,12 @@ import secrets
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from importlib.metadata import version
 from pathlib import Path
+
+import peewee
 
 import workq
 from bench.procs import ProcessGroup
@@ -42,6 +45,8 @@ from bench.systems.base import Job, RunContext
 from bench.systems.workq_plugin import NAME
 from tests.compat.pulsar.standalone import PulsarStandalone, pulsar_version
 from tests.support.postgres import PgServer, find_or_start
+from workq_core.db import connect, migrate
+from workq_core.db.sql import rows, run
 from workq_pulsar.broker_process import BrokerProcess
 
 SUBMIT = (
@@ -171,6 +176,17 @@ def fresh_databases(prefix: str) -> dict[str, Callable[[], str]]:
         "sqlite": lambda: f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}",
         "postgres": lambda: postgres().url(postgres().create_database(prefix)),
     }
+
+
+def migrated_with_user(url: str) -> tuple[peewee.Database, int]:
+    """The database at ``url``, migrated, and the id of a new user in it (in-process benches)."""
+    db = connect(url)
+    migrate(db)
+    with db.connection_context():
+        email = f"{uuid.uuid4().hex}@bench"
+        run(db, "INSERT INTO users (email, password_hash) VALUES (?, ?)", (email, "x"))
+        user_id = int(rows(db, "SELECT id FROM users WHERE email = ?", (email,))[0]["id"])
+    return db, user_id
 
 
 def _wait_for_file(path: Path, timeout: float) -> dict[str, str]:

@@ -73,7 +73,18 @@ class Schedule(_Record):
     updated_at: dt.datetime
 
 
-class ScheduleOptions(TypedDict, total=False):
+class _Timing(TypedDict, total=False):
+    """The fields that say when a schedule runs; shared by creating and changing one."""
+
+    cron: str
+    timezone: str
+    interval_s: int
+    missed_runs: str
+    max_catch_up: int
+    overlap: str
+
+
+class ScheduleOptions(_Timing, total=False):
     """When a schedule runs and what it does about misses and overlaps (docs/schedules.md).
 
     ``cron`` (five fields, in ``timezone``, an IANA name, default UTC) or
@@ -82,26 +93,14 @@ class ScheduleOptions(TypedDict, total=False):
     ``paused`` to create it paused.
     """
 
-    cron: str
-    timezone: str
-    interval_s: int
-    missed_runs: str
-    max_catch_up: int
-    overlap: str
     paused: bool
 
 
-class ScheduleChanges(TypedDict, total=False):
+class ScheduleChanges(_Timing, total=False):
     """What ``update_schedule`` may change; ``cron`` or ``interval_s`` switches the timing."""
 
     name: str
     data: dict[str, Any] | list[dict[str, Any]]
-    cron: str
-    timezone: str
-    interval_s: int
-    missed_runs: str
-    max_catch_up: int
-    overlap: str
 
 
 SCHEDULE = Schedule.selection()
