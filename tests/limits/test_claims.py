@@ -6,6 +6,7 @@ import time
 
 from workq_core.db.sql import now_ms, run
 from workq_core.executor.attempts import Verdict, mark_started
+from workq_core.jobs.admission import items_in_broker
 from workq_core.jobs.sweeper import sweep
 from workq_core.limits import Limit
 from workq_core.limits.store import set_override
@@ -131,6 +132,20 @@ def test_an_operators_limits_replace_the_declared_ones_and_wake_the_parked(items
 
     assert sorted(i for i, _ in items.woken()) == [r.item_id for r in refs[1:]]
     assert verdicts(items.claim([items.ref(r) for r in refs[1:]])) == [RUN, RUN]
+
+
+def test_parked_items_wait_in_the_database_not_in_the_publish_window(items):
+    # Given three published items of a key that runs one at a time
+    items.limits["Probe"] = [Limit(concurrency=1)]
+    refs = items.submit([{"c": "a"}] * 3)
+    run(items.db, "UPDATE items SET published_at = ?", [now_ms()])  # as admission marks them
+    assert items_in_broker(items.db, "Probe") == 3
+
+    # When one starts and two are parked
+    assert verdicts(items.claim(refs)) == [RUN, PARKED, PARKED]
+
+    # Then none of them fills the window: admission keeps publishing other work
+    assert items_in_broker(items.db, "Probe") == 0
 
 
 def test_items_without_limits_in_force_are_not_touched(items):
