@@ -139,10 +139,10 @@ def test_an_oversized_message_closes_the_connection_even_before_init(guarded):
 
 def test_a_flood_before_init_closes_the_connection(guarded):
     with GraphQLSocket(guarded.jobs.port) as ws:
-        for _ in range(15):  # a burst of twice the rate, and more
-            ws.send({"type": "ping"})
+        sent = ws.flood({"type": "ping"}, 15)  # a burst of twice the rate, and more
         code, reason = ws.closed_with()
     assert code == 4429 and "subscriptions.max_messages_per_s" in reason
+    assert sent > 5  # the close came after the rate was passed, not before
 
 
 def test_submissions_over_the_socket_keep_to_the_quotas(guarded):

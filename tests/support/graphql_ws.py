@@ -36,6 +36,19 @@ class GraphQLSocket:
     def send(self, message: dict[str, Any] | str) -> None:
         self.ws.send(message if isinstance(message, str) else json.dumps(message))
 
+    def flood(self, message: dict[str, Any], count: int) -> int:
+        """Send ``message`` up to ``count`` times, stopping when the server closes; how many went.
+
+        A server that closes mid-burst makes the next send raise, which is the behaviour under
+        test, not a failure of it: the close frame is still there for ``closed_with``.
+        """
+        for sent in range(count):
+            try:
+                self.send(message)
+            except ConnectionClosed:
+                return sent
+        return count
+
     def recv(self, timeout_s: float = 15) -> dict[str, Any]:
         return json.loads(self.ws.recv(timeout=timeout_s))
 
