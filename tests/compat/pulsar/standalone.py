@@ -15,6 +15,7 @@ keeps the broker in the foreground until Ctrl-C.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import json
 import os
@@ -75,34 +76,43 @@ def classpath() -> str:
     """The broker's classpath: resolved by ``mvn`` once per pom content, then read from cache.
 
     The cache sits under ``~/.m2`` next to the jars it names, so wiping the Maven
-    repository also wipes the stale classpath. Each resolution writes its own
-    temporary file and renames it into place, so concurrent test processes never
-    read half a file.
+    repository also wipes the stale classpath. Test processes running side by
+    side (pytest-xdist) resolve it one at a time under a file lock, so a fresh
+    machine downloads the jars once, not once per process into the same
+    repository; the file is written aside and renamed into place, so nobody
+    reads half of it.
     """
     digest = hashlib.sha256(POM.read_bytes()).hexdigest()[:16]
     cache = Path.home() / ".m2" / "workq-pulsar-compat" / f"classpath-{digest}.txt"
-    if not cache.exists():
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        partial = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
-        result = subprocess.run(
-            [
-                "mvn",
-                "-q",
-                "-B",
-                "-f",
-                str(POM),
-                "dependency:build-classpath",
-                f"-Dmdep.outputFile={partial}",
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            tail = "\n".join((result.stdout + result.stderr).splitlines()[-20:])
-            raise StandaloneError(f"mvn could not resolve {POM}:\n{tail}")
-        partial.replace(cache)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    with open(cache.with_name("resolve.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not cache.exists():
+            _resolve_classpath(cache)
     return cache.read_text(encoding="utf-8").strip()
+
+
+def _resolve_classpath(cache: Path) -> None:
+    """Run ``mvn dependency:build-classpath`` into ``cache``; the caller holds the lock."""
+    partial = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+    result = subprocess.run(
+        [
+            "mvn",
+            "-q",
+            "-B",
+            "-f",
+            str(POM),
+            "dependency:build-classpath",
+            f"-Dmdep.outputFile={partial}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).splitlines()[-20:])
+        raise StandaloneError(f"mvn could not resolve {POM}:\n{tail}")
+    partial.replace(cache)
 
 
 def pulsar_version() -> str:
