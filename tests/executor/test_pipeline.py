@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 
 import pytest
@@ -202,15 +203,20 @@ def test_retry_later_waits_the_delay_it_names_and_counts_the_attempt(make_pipeli
     assert job.runs[1] - job.runs[0] >= 0.5
 
 
-def test_retry_later_on_the_last_attempt_is_dead_like_any_failure(make_pipeline):
+def test_retry_later_on_the_last_attempt_is_dead_like_any_failure(make_pipeline, caplog):
     job = Steered()
     pipeline = make_pipeline(extra_plugins=[("steered", job)])
     pipeline.start_relay()
     pipeline.start_executor()
-    job_id = pipeline.submit("Steered", [{"do": "later"}], max_attempts=2)
-    (item,) = pipeline.wait_final(job_id)
-    assert (item["status"], item["attempts"], item["error_type"]) == ("dead", 2, "RetryLater")
-    assert item["last_error"] == "RetryLater: upstream said wait"
+    caplog.set_level(logging.WARNING, logger="workq_core.executor.handler")
+    job_id = pipeline.submit("Steered", [{"do": "ok"}, {"do": "later"}], max_attempts=2)
+    done, dead = pipeline.wait_final(job_id)
+    assert done["status"] == "completed"
+    assert (dead["status"], dead["attempts"], dead["error_type"]) == ("dead", 2, "RetryLater")
+    assert dead["last_error"] == "RetryLater: upstream said wait"
+    # the operator's log names which item of the job it was
+    (logged,) = [r for r in caplog.records if r.getMessage() == "item dead-lettered"]
+    assert (logged.job_id, logged.item_index, logged.attempt) == (job_id, 1, 2)
 
 
 def test_permanent_failure_is_dead_lettered_at_once_with_attempts_left(make_pipeline):

@@ -317,6 +317,7 @@ class ItemHandler:
                 "item dead-lettered",
                 extra={
                     "job_id": claim.job_id,
+                    "item_index": claim.index,
                     "job_type": claim.job_type,
                     "attempt": claim.attempt,
                 },
