@@ -6,9 +6,9 @@ from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import peewee
-from playhouse.pool import PooledPostgresqlDatabase
 
 from workq_core.db import deadline
+from workq_core.db.pool import PooledPostgres
 from workq_core.errors import ConfigError
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -96,7 +96,7 @@ def _postgres(url: str) -> peewee.PostgresqlDatabase:
         params["user"] = unquote(parts.username)
     if parts.password:
         params["password"] = unquote(parts.password)
-    return PooledPostgresqlDatabase(
+    return PooledPostgres(
         name,
         max_connections=PG_MAX_CONNECTIONS,
         stale_timeout=PG_STALE_TIMEOUT_S,
