@@ -119,12 +119,14 @@ def test_the_python_client_raises_quota_exceeded(make_stack):
         client.submit("Fibonacci", [ITEM] * 2)
         with pytest.raises(workq.QuotaExceeded) as refused:
             client.submit("Fibonacci", ITEM)
+        mine = client.my_quota()
 
     assert refused.value.code == "QUOTA_EXCEEDED"
     assert refused.value.quota == "itemsWaiting"
     assert refused.value.limit == 2
     assert refused.value.retry_after_s == 1
     assert isinstance(refused.value, workq.RateLimited)  # a caller that backs off on those
+    assert (mine.items_waiting, mine.items_waiting_source, mine.waiting) == (2, "CONFIGURED", 2)
 
 
 QUOTA_FIELDS = (
