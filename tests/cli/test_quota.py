@@ -78,6 +78,11 @@ def test_refusals_are_one_clear_line(logged_in: Cli, stack: Stack, user: str) ->
     nothing = logged_in("quota", "set", alice)
     assert nothing.returncode == 2
     assert "set: give --items-per-minute and/or --items-waiting" in nothing.stderr
+    stray = logged_in("quota", alice, "--items-waiting", "1")
+    assert stray.returncode == 2
+    assert "error: --items-per-minute and --items-waiting go with `workq quota set EMAIL`" in (
+        stray.stderr
+    )
     assert json.loads(logged_in("quota", alice, "--json").stdout)["itemsWaitingSource"] == (
         "CONFIGURED"
     )

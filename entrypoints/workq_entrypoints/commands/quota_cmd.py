@@ -78,9 +78,7 @@ def parse_words(args: argparse.Namespace, changes: workq.QuotaChanges) -> tuple[
     elif len(words) > 1:
         parser.error(f"expected at most one EMAIL, got {' '.join(words)!r}")
     elif changes:
-        parser.error(
-            "quota: --items-per-minute and --items-waiting go with `workq quota set EMAIL`"
-        )
+        parser.error("--items-per-minute and --items-waiting go with `workq quota set EMAIL`")
     return setting, words[0] if words else None
 
 
