@@ -17,6 +17,7 @@ from workq.errors import (
     Unreachable,
     WorkqClientError,
 )
+from workq.operations import QuotaChanges
 from workq.schedules import Schedule, ScheduleChanges, ScheduleOptions
 from workq.values import (
     FINAL_STATUSES,
@@ -26,6 +27,7 @@ from workq.values import (
     Job,
     JobTypeLimits,
     Limit,
+    Quota,
     User,
     WaitingFor,
 )
@@ -44,6 +46,8 @@ __all__ = [
     "JobTypeLimits",
     "Limit",
     "NotFound",
+    "Quota",
+    "QuotaChanges",
     "QuotaExceeded",
     "RateLimited",
     "Schedule",

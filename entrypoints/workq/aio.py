@@ -16,9 +16,9 @@ from workq import live, operations, schedules, wire
 from workq.base import ClientBase, Polling
 from workq.errors import Timeout, Unavailable
 from workq.live import Conversation
-from workq.operations import Operation
+from workq.operations import Operation, QuotaChanges
 from workq.schedules import Schedule, ScheduleChanges, ScheduleOptions
-from workq.values import Item, ItemEvent, Job, JobTypeLimits, Limit, User
+from workq.values import Item, ItemEvent, Job, JobTypeLimits, Limit, Quota, User
 
 T = TypeVar("T")
 
@@ -206,6 +206,8 @@ class AsyncClient(ClientBase[httpx.AsyncClient]):
         """Delete it; the jobs it submitted stay."""
         await self._run(schedules.delete(schedule_id))
 
+    # --- limits and quotas (docs/limits.md, docs/quotas.md) ---------------------
+
     async def limits(self, job_type: str | None = None) -> list[JobTypeLimits]:
         """The limits in force for every job type, or only ``job_type``."""
         return await self._run(operations.limits(job_type))
@@ -213,6 +215,18 @@ class AsyncClient(ClientBase[httpx.AsyncClient]):
     async def set_limits(self, job_type: str, limits: list[Limit] | None) -> JobTypeLimits:
         """Admins: replace ``job_type``'s limits for all executors; None: back to declared."""
         return await self._run(operations.set_limits(job_type, limits))
+
+    async def my_quota(self) -> Quota:
+        """Your submission quotas, and how much of them you use now."""
+        return await self._run(operations.my_quota())
+
+    async def user_quota(self, email: str) -> Quota:
+        """Admins: the quotas of the user with ``email``."""
+        return await self._run(operations.user_quota(email))
+
+    async def set_user_quota(self, email: str, **changes: Unpack[QuotaChanges]) -> Quota:
+        """Admins: give the user with ``email`` quotas of their own (None: the configured one)."""
+        return await self._run(operations.set_user_quota(email, changes))
 
     async def execute(
         self, document: str, variables: dict[str, Any] | None = None

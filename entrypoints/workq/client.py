@@ -16,9 +16,9 @@ from workq import live, operations, schedules, wire
 from workq.base import ClientBase, Polling
 from workq.errors import Timeout, Unavailable
 from workq.live import Conversation
-from workq.operations import Operation
+from workq.operations import Operation, QuotaChanges
 from workq.schedules import Schedule, ScheduleChanges, ScheduleOptions
-from workq.values import Item, ItemEvent, Job, JobTypeLimits, Limit, User
+from workq.values import Item, ItemEvent, Job, JobTypeLimits, Limit, Quota, User
 
 T = TypeVar("T")
 
@@ -211,6 +211,8 @@ class Client(ClientBase[httpx.Client]):
         """Delete it; the jobs it submitted stay."""
         self._run(schedules.delete(schedule_id))
 
+    # --- limits and quotas (docs/limits.md, docs/quotas.md) ---------------------
+
     def limits(self, job_type: str | None = None) -> list[JobTypeLimits]:
         """The limits in force for every job type, or only ``job_type``."""
         return self._run(operations.limits(job_type))
@@ -222,6 +224,27 @@ class Client(ClientBase[httpx.Client]):
         for a limit the server refuses.
         """
         return self._run(operations.set_limits(job_type, limits))
+
+    def my_quota(self) -> Quota:
+        """Your submission quotas, and how much of them you use now."""
+        return self._run(operations.my_quota())
+
+    def user_quota(self, email: str) -> Quota:
+        """Admins: the quotas of the user with ``email``; ``Forbidden`` for anyone else.
+
+        ``BadInput`` (field ``email``) when no user has that email.
+        """
+        return self._run(operations.user_quota(email))
+
+    def set_user_quota(self, email: str, **changes: Unpack[QuotaChanges]) -> Quota:
+        """Admins: give the user with ``email`` quotas of their own, from their next submission.
+
+        ``items_per_minute=N`` / ``items_waiting=N`` set one (0 is unlimited),
+        ``=None`` goes back to the configured one, a keyword left out keeps its
+        value. ``BadInput`` names the field the server refuses (``email``,
+        ``items_per_minute``, ``items_waiting``); ``Forbidden`` for a non-admin.
+        """
+        return self._run(operations.set_user_quota(email, changes))
 
     def execute(self, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """Any GraphQL document against the jobs service; the answer's ``data``."""

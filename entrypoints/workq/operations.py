@@ -8,10 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypedDict, TypeVar
 
 from workq.errors import JobNotFound
-from workq.values import Item, Job, JobTypeLimits, Limit, User
+from workq.values import Item, Job, JobTypeLimits, Limit, Quota, User
 
 T = TypeVar("T")
 Service = Literal["auth", "jobs"]
@@ -39,6 +39,12 @@ LIMITS = JobTypeLimits.selection()
 SHOW_LIMITS = f"""query Limits($name: String) {{ jobTypeLimits(name: $name) {{ {LIMITS} }} }}"""
 SET_LIMITS = f"""mutation SetLimits($name: String!, $limits: [LimitInput!]) {{
   setJobTypeLimits(name: $name, limits: $limits) {{ {LIMITS} }} }}"""
+QUOTA = Quota.selection()
+MY_QUOTA = f"""query MyQuota {{ myQuota {{ {QUOTA} }} }}"""
+USER_QUOTA = f"""query UserQuota($email: String!) {{ userQuota(email: $email) {{ {QUOTA} }} }}"""
+SET_QUOTA = f"""mutation SetUserQuota($email: String!, $itemsPerMinute: Int, $itemsWaiting: Int) {{
+  setUserQuota(email: $email, itemsPerMinute: $itemsPerMinute, itemsWaiting: $itemsWaiting) {{
+    {QUOTA} }} }}"""
 
 
 @dataclass(frozen=True)
@@ -170,6 +176,42 @@ def set_limits(job_type: str, limits: list[Limit] | None) -> Operation[JobTypeLi
         SET_LIMITS,
         lambda data, _url: JobTypeLimits.from_dict(data["setJobTypeLimits"]),
         {"name": job_type, "limits": wanted},
+    )
+
+
+class QuotaChanges(TypedDict, total=False):
+    """What ``set_user_quota`` changes: a number sets that quota (0 is unlimited),
+    None gives the user the configured one back, a key left out keeps its value."""
+
+    items_per_minute: int | None
+    items_waiting: int | None
+
+
+# Python keyword -> the setUserQuota argument (and variable) it travels as.
+_QUOTA_ARGUMENTS = {"items_per_minute": "itemsPerMinute", "items_waiting": "itemsWaiting"}
+
+
+def my_quota() -> Operation[Quota]:
+    return Operation("jobs", MY_QUOTA, lambda data, _url: Quota.from_dict(data["myQuota"]))
+
+
+def user_quota(email: str) -> Operation[Quota]:
+    return Operation(
+        "jobs", USER_QUOTA, lambda data, _url: Quota.from_dict(data["userQuota"]), {"email": email}
+    )
+
+
+def set_user_quota(email: str, changes: QuotaChanges) -> Operation[Quota]:
+    """A variable left out of the request is an argument left out: that quota is kept."""
+    variables: Data = {"email": email}
+    for key, value in changes.items():
+        if key not in _QUOTA_ARGUMENTS:
+            raise TypeError(f"unknown quota {key!r}; expected one of {', '.join(_QUOTA_ARGUMENTS)}")
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise TypeError(f"{key} must be an int (0 is unlimited) or None, not {value!r}")
+        variables[_QUOTA_ARGUMENTS[key]] = value
+    return Operation(
+        "jobs", SET_QUOTA, lambda data, _url: Quota.from_dict(data["setUserQuota"]), variables
     )
 
 

@@ -1,4 +1,4 @@
-"""What the API answers, as frozen dataclasses: jobs, their items, users."""
+"""What the API answers, as frozen dataclasses: jobs, their items, users, limits, quotas."""
 
 from __future__ import annotations
 
@@ -275,3 +275,30 @@ class JobTypeLimits:
             "updatedAt": _format_time(self.updated_at),
             "limits": [limit.to_dict() for limit in self.limits],
         }
+
+
+@dataclass(frozen=True)
+class Quota(_Record):
+    """A user's submission quotas in force and what they use now (docs/quotas.md).
+
+    ``0`` is unlimited. A source is ``CONFIGURED`` (the service's setting) or
+    ``USER`` (an admin gave this user their own).
+    """
+
+    API: ClassVar[dict[str, str]] = {
+        "userId": "user_id",
+        "itemsPerMinute": "items_per_minute",
+        "itemsPerMinuteSource": "items_per_minute_source",
+        "itemsWaiting": "items_waiting",
+        "itemsWaitingSource": "items_waiting_source",
+        "usedThisMinute": "used_this_minute",
+        "waiting": "waiting",
+    }
+
+    user_id: str
+    items_per_minute: int
+    items_per_minute_source: str
+    items_waiting: int
+    items_waiting_source: str
+    used_this_minute: int
+    waiting: int

@@ -15,6 +15,7 @@ import pytest
 
 import workq
 from workq_core import RetryPolicy, hookimpl
+from workq_core.db.sql import run
 from workq_core.runtime import bootstrap
 from workq_entrypoints.stack import Stack, start_stack
 
@@ -89,12 +90,24 @@ def cli(tmp_path: Path) -> Cli:
     return Cli(credentials, env)
 
 
-@pytest.fixture
-def user(stack: Stack) -> str:
+def new_user(stack: Stack) -> str:
+    """A new user of the stack (its password is PASSWORD); its email."""
     email = f"{uuid.uuid4().hex[:12]}@example.com"
     with workq.Client(stack.jobs_url, stack.auth_url) as client:
         client.create_user(email, PASSWORD)
     return email
+
+
+@pytest.fixture
+def user(stack: Stack) -> str:
+    return new_user(stack)
+
+
+def make_admin(stack: Stack, email: str) -> None:
+    """Give the user with ``email`` the admin role (an operator does it in the database)."""
+    db = stack.jobs.db
+    with db.connection_context():
+        run(db, "UPDATE users SET role = 'admin' WHERE email = ?", (email,))
 
 
 def login(cli: Cli, stack: Stack, email: str, password: str = PASSWORD) -> Any:

@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tests.cli.conftest import Cli
-from workq_core.db.sql import run
+from tests.cli.conftest import Cli, make_admin
 from workq_entrypoints.stack import Stack
-
-
-def make_admin(stack: Stack, email: str) -> None:
-    db = stack.jobs.db
-    with db.connection_context():
-        run(db, "UPDATE users SET role = 'admin' WHERE email = ?", (email,))
 
 
 def test_an_admin_sets_shows_and_resets_limits(logged_in: Cli, stack: Stack, user: str) -> None:

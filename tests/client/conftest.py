@@ -14,6 +14,8 @@ import pytest
 import workq
 from tests.cli.conftest import FailingPlugin
 from workq_core import hookimpl
+from workq_core.db import connect
+from workq_core.db.sql import run
 from workq_core.runtime import Runtime, bootstrap
 from workq_entrypoints.stack import Stack, start_stack
 
@@ -94,6 +96,14 @@ def client(running: Running, email: str) -> Iterator[workq.Client]:
     with workq.Client(running.jobs_url, running.auth_url) as logged_in:
         logged_in.login(email, PASSWORD)
         yield logged_in
+
+
+def make_admin(running: Running, email: str) -> None:
+    """Give the user with ``email`` the admin role (an operator does it in the database)."""
+    db = connect(running.runtime.settings.database_url)
+    with db.connection_context():
+        run(db, "UPDATE users SET role = 'admin' WHERE email = ?", (email,))
+    db.close()
 
 
 def free_port() -> int:

@@ -7,16 +7,7 @@ import itertools
 import pytest
 
 import workq
-from tests.client.conftest import Running
-from workq_core.db import connect
-from workq_core.db.sql import run
-
-
-def make_admin(running: Running, email: str) -> None:
-    db = connect(running.runtime.settings.database_url)
-    with db.connection_context():
-        run(db, "UPDATE users SET role = 'admin' WHERE email = ?", (email,))
-    db.close()
+from tests.client.conftest import Running, make_admin
 
 
 def test_an_admins_limit_holds_items_back_one_at_a_time(

@@ -1,19 +1,22 @@
 """docs/quotas.md and docs/grpc-tls.md stay true: GraphQL validates, settings exist, the error
-example has the shape the API answers with."""
+example has the shape the API answers with, the client and CLI examples are real."""
 
 from __future__ import annotations
 
 import json
 import re
+import shlex
 from dataclasses import fields
 from pathlib import Path
 
 import pytest
 from graphql import parse, validate
 
+import workq
 from tests.docs.test_readme import code_blocks
 from workq_core.config.sections import CORE_SECTIONS
 from workq_core.web import load_schema
+from workq_entrypoints.cli import build_parser
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 QUOTAS = (DOCS / "quotas.md").read_text(encoding="utf-8")
@@ -38,9 +41,28 @@ def test_the_refusal_example_has_the_extensions_the_api_gives() -> None:
     assert extensions["code"] == "QUOTA_EXCEEDED"
 
 
-def test_the_python_example_compiles() -> None:
-    (source,) = [b for lang, b in code_blocks(QUOTAS) if lang == "python"]
+@pytest.mark.parametrize("source", [b for lang, b in code_blocks(QUOTAS) if lang == "python"])
+def test_the_python_examples_compile(source: str) -> None:
     compile(source, "docs/quotas.md", "exec")
+
+
+def test_the_python_examples_call_the_clients_quota_methods() -> None:
+    used = set(re.findall(r"client\.(\w+)\(", QUOTAS))
+    assert {"my_quota", "user_quota", "set_user_quota"} <= used
+    assert used <= set(dir(workq.Client)) and used <= set(dir(workq.AsyncClient))
+
+
+def test_every_workq_command_parses() -> None:
+    commands = [
+        shlex.split(line)
+        for lang, b in code_blocks(QUOTAS)
+        if lang == "sh"
+        for line in b.splitlines()
+        if line.startswith("workq ")
+    ]
+    assert [args[1] for args in commands] == ["quota"] * 4
+    for args in commands:
+        build_parser().parse_args(args[1:])
 
 
 @pytest.mark.parametrize("text", [QUOTAS, TLS], ids=["quotas", "grpc-tls"])

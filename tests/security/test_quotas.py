@@ -119,12 +119,14 @@ def test_the_python_client_raises_quota_exceeded(make_stack):
         client.submit("Fibonacci", [ITEM] * 2)
         with pytest.raises(workq.QuotaExceeded) as refused:
             client.submit("Fibonacci", ITEM)
+        mine = client.my_quota()
 
     assert refused.value.code == "QUOTA_EXCEEDED"
     assert refused.value.quota == "itemsWaiting"
     assert refused.value.limit == 2
     assert refused.value.retry_after_s == 1
     assert isinstance(refused.value, workq.RateLimited)  # a caller that backs off on those
+    assert (mine.items_waiting, mine.items_waiting_source, mine.waiting) == (2, "CONFIGURED", 2)
 
 
 QUOTA_FIELDS = (
@@ -190,9 +192,13 @@ def test_only_admins_change_or_read_others_quotas(make_stack):
         "query ($u: ID!) { userQuota(userId: $u) { waiting } }", {"u": alice_id}
     ).json["errors"][0]
 
+    by_email = mallory.post('{ userQuota(email: "nobody@example.com") { waiting } }').json
+
     assert changed["extensions"]["code"] == "FORBIDDEN"
     assert changed["message"] == "Only an admin may change quotas."
     assert read["extensions"]["code"] == "FORBIDDEN"
+    # not BAD_USER_INPUT: who has an account is not told to a non-admin
+    assert by_email["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert stack.count("user_quotas") == 0  # nothing changed
 
 
@@ -211,9 +217,21 @@ def test_an_admin_is_told_what_was_wrong_with_an_override(make_stack):
         "code": "BAD_USER_INPUT",
         "field": "items_per_minute",
     }
-    for refused in (missing, garbage):
+    read_missing = boss.post('{ userQuota(userId: "999999") { waiting } }')
+    both = boss.post('{ userQuota(userId: "1", email: "a@example.com") { waiting } }')
+    neither = boss.post("{ userQuota { waiting } }")
+    unknown_email = boss.post(
+        'mutation { setUserQuota(email: "nobody@example.com", itemsWaiting: 5) { waiting } }'
+    )
+
+    for refused in (missing, garbage, read_missing, both, neither):
         assert refused.json["errors"][0]["extensions"] == {
             "code": "BAD_USER_INPUT",
             "field": "userId",
         }
+    assert "exactly one of userId and email" in both.json["errors"][0]["message"]
+    assert unknown_email.json["errors"][0]["extensions"] == {
+        "code": "BAD_USER_INPUT",
+        "field": "email",
+    }
     assert stack.count("user_quotas") == 0

@@ -32,6 +32,37 @@ _SET_SQL = (
 
 
 @dataclass(frozen=True)
+class UserRef:
+    """The user an admin names, by ``userId`` or by ``email`` (exactly one of them).
+
+    Resolved only after the admin check, so that nobody else can probe which
+    emails have an account.
+    """
+
+    user_id: str | None = None
+    email: str | None = None
+
+    def resolve(self, db: peewee.Database) -> int:
+        """The user's id; BAD_USER_INPUT naming the argument that names nobody."""
+        if (self.user_id is None) == (self.email is None):
+            raise InvalidPayload(
+                "Name the user by exactly one of userId and email.", field="userId"
+            )
+        if self.email is not None:
+            # case-insensitive, as the auth service finds an email at login
+            found = rows(db, "SELECT id FROM users WHERE lower(email) = ?", (self.email.lower(),))
+            if not found:
+                raise InvalidPayload(f"No user has the email {self.email!r}.", field="email")
+            return int(found[0]["id"])
+        assert self.user_id is not None
+        if not self.user_id.isdigit() or len(self.user_id) > 18:
+            raise InvalidPayload("No such user.", field="userId")
+        if not rows(db, "SELECT id FROM users WHERE id = ?", (int(self.user_id),)):
+            raise InvalidPayload("No such user.", field="userId")
+        return int(self.user_id)
+
+
+@dataclass(frozen=True)
 class QuotaView:
     """A user's quotas in force (0: unlimited), where each comes from, and the usage now."""
 
@@ -62,11 +93,19 @@ def show(db: peewee.Database, settings: JobsSettings, user_id: int) -> QuotaView
     )
 
 
+def show_other(
+    db: peewee.Database, settings: JobsSettings, admin_id: int, user: UserRef
+) -> QuotaView:
+    """Admins only: the quotas and usage of the user ``user`` names."""
+    require_admin(db, admin_id, "read other users' quotas")
+    return show(db, settings, user.resolve(db))
+
+
 def set_override(
     db: peewee.Database,
     settings: JobsSettings,
     admin_id: int,
-    user_id: int,
+    user: UserRef,
     changes: dict[str, int | None],
 ) -> QuotaView:
     """Admins only: set (a number, 0 = unlimited) or clear (None) a user's own quotas.
@@ -79,8 +118,7 @@ def set_override(
         if value is not None and not 0 <= value <= MAX_LIMIT:
             raise InvalidPayload(f"{field} must be 0 (unlimited) or more.", field=field)
     with write_transaction(db):
-        if not rows(db, "SELECT id FROM users WHERE id = ?", (user_id,)):
-            raise InvalidPayload("No such user.", field="userId")
+        user_id = user.resolve(db)
         quota_usage.create(db, user_id)
         params: list[Any] = []
         for field in FIELDS:

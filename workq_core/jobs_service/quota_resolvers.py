@@ -8,11 +8,9 @@ from typing import Any
 from graphql import GraphQLResolveInfo
 
 from workq_core.db import database_errors
-from workq_core.errors import InvalidPayload
 from workq_core.jobs_service import quota_admin
 from workq_core.jobs_service.api import JobsApi
-from workq_core.jobs_service.quota_admin import QuotaView
-from workq_core.limits.admin import require_admin
+from workq_core.jobs_service.quota_admin import QuotaView, UserRef
 
 _ARGUMENTS = {"itemsPerMinute": "items_per_minute", "itemsWaiting": "items_waiting"}
 
@@ -23,12 +21,6 @@ def _api(info: GraphQLResolveInfo) -> JobsApi:
 
 def _user_id(info: GraphQLResolveInfo) -> int:
     return int(info.context.require_user().id)
-
-
-def _target(user_id: str) -> int:
-    if not user_id.isdigit() or len(user_id) > 18:
-        raise InvalidPayload("No such user.", field="userId")
-    return int(user_id)
 
 
 def _shape(view: QuotaView) -> dict[str, Any]:
@@ -49,22 +41,27 @@ def my_quota(_root: Any, info: GraphQLResolveInfo) -> dict[str, Any]:
         return _shape(quota_admin.show(api.db, api.settings.jobs, _user_id(info)))
 
 
-def user_quota(_root: Any, info: GraphQLResolveInfo, userId: str) -> dict[str, Any]:
+def user_quota(
+    _root: Any, info: GraphQLResolveInfo, userId: str | None = None, email: str | None = None
+) -> dict[str, Any]:
     api = _api(info)
+    user = UserRef(userId, email)
     with database_errors():
-        require_admin(api.db, _user_id(info), "read other users' quotas")
-        return _shape(quota_admin.show(api.db, api.settings.jobs, _target(userId)))
+        return _shape(quota_admin.show_other(api.db, api.settings.jobs, _user_id(info), user))
 
 
 def set_user_quota(
-    _root: Any, info: GraphQLResolveInfo, userId: str, **given: int | None
+    _root: Any,
+    info: GraphQLResolveInfo,
+    userId: str | None = None,
+    email: str | None = None,
+    **given: int | None,
 ) -> dict[str, Any]:
     api = _api(info)
     changes = {_ARGUMENTS[name]: value for name, value in given.items()}
+    user = UserRef(userId, email)
     with database_errors():
-        view = quota_admin.set_override(
-            api.db, api.settings.jobs, _user_id(info), _target(userId), changes
-        )
+        view = quota_admin.set_override(api.db, api.settings.jobs, _user_id(info), user, changes)
     return _shape(view)
 
 

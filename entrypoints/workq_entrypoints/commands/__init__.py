@@ -13,6 +13,7 @@ from workq_entrypoints.commands import (
     new_plugin_cmd,
     plugins_cmd,
     purge_cmd,
+    quota_cmd,
     schedule_cmd,
     status_cmd,
     submit_cmd,
@@ -24,4 +25,4 @@ ALL = [plugins_cmd, config_cmd, executor_cmd, migrate_cmd, purge_cmd, auth_cmd, 
 ALL += [demo_cmd]
 ALL += [login_cmd, submit_cmd, status_cmd, watch_cmd, list_cmd, new_plugin_cmd]
 ALL += [schedule_cmd]
-ALL += [limits_cmd]
+ALL += [limits_cmd, quota_cmd]
