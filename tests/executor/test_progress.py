@@ -9,7 +9,12 @@ import pytest
 
 from tests.executor.conftest import wait_for
 from workq_core import RetryPolicy, hookimpl
-from workq_core.db.sql import rows
+from workq_core.db import migrate
+from workq_core.db.sql import rows, run
+from workq_core.executor.attempts import claim
+from workq_core.executor.progress import AttemptProgress, ProgressFlusher
+from workq_core.jobs.messages import ItemRef
+from workq_core.jobs.submission import submit_job
 
 INTERVAL_S = 0.2
 
@@ -133,3 +138,43 @@ def test_progress_from_a_worker_process_reaches_the_item_throttled_with_its_last
     assert item["progress_message"] == "all done"
     progress = [e for e in _events(pipeline, job_id) if e["kind"] == "progress"]
     assert 1 <= len(progress) <= 1.0 / INTERVAL_S + 3
+
+
+def test_a_replaced_claimers_progress_is_dropped_and_the_current_claims_written(db):
+    migrate(db)
+    with db.connection_context():
+        run(db, "INSERT INTO users (email, password_hash) VALUES (?, ?)", ("p@example.com", "x"))
+        (user,) = rows(db, "SELECT id FROM users")
+        job_id = submit_job(
+            db, user_id=user["id"], job_type="Chatty", items=[{}], max_attempts=2
+        ).job_id
+        (item,) = rows(db, "SELECT id FROM items WHERE job_id = ?", (job_id,))
+        ref = ItemRef(job_id, int(item["id"]), 0, 0)
+        # Given an item claimed, then paused (SIGSTOP) until its lease ran out
+        (paused,) = claim(db, [ref], lease_ms=1)
+        time.sleep(0.01)
+        # and claimed again by another executor, under the same attempt number
+        (current,) = claim(db, [ref], lease_ms=60_000)
+        assert current.attempt == paused.attempt and current.claimed_at != paused.claimed_at
+
+        # When both report progress, the paused one last (it woke up)
+        flusher = ProgressFlusher(db, interval_s=3600)  # written by flush() below only
+        try:
+            AttemptProgress(current, flusher).report(3, 10, "current run")
+            AttemptProgress(paused, flusher).report(9, 10, "paused run")
+            written = flusher.flush()
+        finally:
+            flusher.stop()
+
+        # Then only the current claim's report is on the item and in its events
+        assert written == 1
+        (after,) = rows(
+            db,
+            "SELECT progress_done, progress_message FROM items WHERE id = ?",
+            (item["id"],),
+        )
+        assert after == {"progress_done": 3, "progress_message": "current run"}
+        events = rows(
+            db, "SELECT detail FROM item_events WHERE job_id = ? AND kind = ?", (job_id, "progress")
+        )
+        assert events == [{"detail": "current run"}]

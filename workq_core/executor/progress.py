@@ -39,7 +39,7 @@ class AttemptProgress:
     def report(self, done: int, total: int | None, message: str | None) -> None:
         c = self.claim
         report = ProgressReport(
-            c.item_id, c.job_id, c.index, c.attempt, done, total, message, now_ms()
+            c.item_id, c.job_id, c.index, c.attempt, c.claimed_at, done, total, message, now_ms()
         )
         with self._lock:
             if self._finished:

@@ -11,7 +11,7 @@ from workq_core.db.sql import for_update, placeholders, rows, run_many, write_tr
 from workq_core.jobs import event_log
 from workq_core.jobs.states import FINAL, RUNNING
 
-_OWNER_SQL = "SELECT id, status, attempts FROM items WHERE id IN ({marks})"
+_OWNER_SQL = "SELECT id, status, attempts, claimed_at FROM items WHERE id IN ({marks})"
 _STORE_SQL = (
     "UPDATE items SET progress_done = ?, progress_total = ?, progress_message = ?,"
     " progress_at = ?, updated_at = ? WHERE id = ?"
@@ -25,12 +25,19 @@ _REPORTING_SQL = (
 
 @dataclass(frozen=True)
 class ProgressReport:
-    """One attempt's progress as its handler last reported it."""
+    """One attempt's progress as its handler last reported it.
+
+    ``attempt`` and ``claimed_at`` name the claim that reported it, as every
+    ownership check does: a recovered item runs again under the same
+    attempt number, so the number alone cannot tell its old claimer's
+    reports from the new one's.
+    """
 
     item_id: int
     job_id: str
     item_index: int
     attempt: int
+    claimed_at: int
     done: int
     total: int | None
     message: str | None
@@ -50,10 +57,12 @@ class ProgressReport:
 
 
 def store(db: peewee.Database, reports: Sequence[ProgressReport]) -> int:
-    """Write reports whose attempt still runs the item, in one transaction; returns how many.
+    """Write reports whose claim still runs the item, in one transaction; returns how many.
 
     A report that lost the race with its attempt's outcome is dropped: the
-    outcome's transaction wrote the attempt's last report already.
+    outcome's transaction wrote the attempt's last report already. So is one
+    from a claimer that was paused past its lease and replaced (same attempt
+    number, another ``claimed_at``): it must not overwrite the new run's.
     """
     if not reports:
         return 0
@@ -61,9 +70,11 @@ def store(db: peewee.Database, reports: Sequence[ProgressReport]) -> int:
         ids = [r.item_id for r in reports]
         sql = _OWNER_SQL.format(marks=placeholders(len(ids))) + for_update(db)
         running = {
-            int(r["id"]): int(r["attempts"]) for r in rows(db, sql, ids) if r["status"] == RUNNING
+            int(r["id"]): (int(r["attempts"]), r["claimed_at"])
+            for r in rows(db, sql, ids)
+            if r["status"] == RUNNING
         }
-        owned = [r for r in reports if running.get(r.item_id) == r.attempt]
+        owned = [r for r in reports if running.get(r.item_id) == (r.attempt, r.claimed_at)]
         store_owned(db, owned)
         return len(owned)
 

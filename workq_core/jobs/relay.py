@@ -18,7 +18,7 @@ from workq_core.faults import AFTER_CLAIM_BEFORE_PUBLISH, fault_point
 from workq_core.jobs.admission import Admission, Admitted, Window
 from workq_core.jobs.fleet import HEARTBEAT_TTL_MS
 from workq_core.jobs.messages import encode
-from workq_core.jobs.states import QUEUED, RETRYING, RUNNING
+from workq_core.jobs.states import DEAD, QUEUED, RETRYING, RUNNING
 from workq_core.jobs.sweeper import recover_expired_leases, sweep
 from workq_core.telemetry.tracing import message_properties
 from workq_core.types import OutgoingMessage, Transport
@@ -46,7 +46,11 @@ _DONE_SQL = "DELETE FROM outbox WHERE claimed_by = ? AND id IN ({marks})"
 _RANGE_SQL = (
     f"{_ITEM_COLUMNS} WHERE job_id = ? AND idx >= ? AND idx < ? AND status = ? ORDER BY idx"
 )
-_ONE_ITEM_SQL = f"{_ITEM_COLUMNS} WHERE id = ? AND status IN (?, ?, ?)"
+# A dead item is published again only while its dead letter is unrecorded (the sweep's).
+_ONE_ITEM_SQL = (
+    f"{_ITEM_COLUMNS} WHERE id = ?"
+    " AND (status IN (?, ?, ?) OR (status = ? AND dead_lettered_at IS NULL))"
+)
 
 
 class OutboxRelay:
@@ -174,4 +178,4 @@ class OutboxRelay:
         if row["item_id"] is None:
             params = (row["job_id"], row["first_idx"], row["end_idx"], QUEUED)
             return rows(self.db, _RANGE_SQL, params)
-        return rows(self.db, _ONE_ITEM_SQL, (row["item_id"], QUEUED, RETRYING, RUNNING))
+        return rows(self.db, _ONE_ITEM_SQL, (row["item_id"], QUEUED, RETRYING, RUNNING, DEAD))

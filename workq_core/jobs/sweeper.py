@@ -21,6 +21,19 @@ Separately, :func:`recover_expired_leases` re-publishes running items whose
 lease ran out, whatever other executors are doing: leases are renewed while
 their executor lives, so an expired one means its executor died, froze, or
 its handler stopped heartbeating, and the item should run elsewhere now.
+
+It also re-publishes dead items whose dead letter is not recorded
+(``dead_lettered_at IS NULL``) once their lease ran out. Such an item is
+committed dead before its dead letter is sent, and stays leased while one
+executor sends it (``executor.attempts``), so an expired lease means that
+executor stopped in between. Normally the broker redelivers the message and
+the next claim sends the dead letter; if the broker lost the message
+(pulsar-lite with a SIGKILLed consumer) nothing else ever would. The lease
+rule fits, not the "ran dry" one: the dead letter waits for no free
+executor, so a busy fleet is no reason to wait, and the lease already says
+when the sender is gone. The claim then sends it with ``maybe_sent`` (the
+topic is checked for it first), so it reaches the topic once; a copy the
+broker still delivers meets the new claim's lease, then the record.
 """
 
 from __future__ import annotations
@@ -35,7 +48,7 @@ from workq_core.config import Settings
 from workq_core.db import is_postgres
 from workq_core.db.sql import now_ms, placeholders, rows, run_many, write_transaction
 from workq_core.jobs.outbox import OutboxEntry, enqueue
-from workq_core.jobs.states import QUEUED, RETRYING, RUNNING
+from workq_core.jobs.states import DEAD, QUEUED, RETRYING, RUNNING
 
 logger = logging.getLogger(__name__)
 
@@ -55,11 +68,13 @@ _STUCK_SQL = (
     " LIMIT 1000"
 )
 _TOUCH_SQL = "UPDATE items SET updated_at = ?, published_at = ? WHERE id = ?"
-# updated_at is the claim's (renewals leave it) or the last re-publish's, so
-# an item is re-published at most once per lease while nobody claims it.
+# updated_at is the claim's (renewals leave it), the dead outcome's, or the
+# last re-publish's, so an item is re-published at most once per lease while
+# nobody claims it. A recorded dead letter clears the lease: never swept.
 _EXPIRED_SQL = (
     "SELECT i.id, i.job_id, j.type FROM items i JOIN jobs j ON j.id = i.job_id"
-    " WHERE i.status = ? AND i.lease_expires_at < ? AND i.updated_at < ?"
+    " WHERE i.status IN (?, ?) AND i.dead_lettered_at IS NULL"
+    " AND i.lease_expires_at < ? AND i.updated_at < ?"
     " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.item_id = i.id)"
     " LIMIT 1000"
 )
@@ -106,11 +121,14 @@ def sweep(db: peewee.Database, stall_ms: int, heartbeat_ttl_ms: int) -> int:
 
 
 def recover_expired_leases(db: peewee.Database, lease_ms: int) -> int:
-    """Queue running items whose lease ran out for re-publishing; returns how many."""
+    """Queue leased items whose lease ran out for re-publishing; returns how many.
+
+    Running items, and dead ones whose dead letter is not recorded yet.
+    """
     now = now_ms()
     with write_transaction(db):
         lock = " FOR UPDATE OF i SKIP LOCKED" if is_postgres(db) else ""
-        expired = rows(db, _EXPIRED_SQL + lock, (RUNNING, now, now - lease_ms))
+        expired = rows(db, _EXPIRED_SQL + lock, (RUNNING, DEAD, now, now - lease_ms))
         enqueue(db, [OutboxEntry(r["job_id"], r["type"], now, r["id"]) for r in expired], now)
         run_many(db, _TOUCH_SQL, [(now, now, r["id"]) for r in expired])
     if expired:
