@@ -11,6 +11,9 @@ the token checked by the auth service over gRPC, as clients submit:
 - on PostgreSQL, beside it in the same run, the floor any durable submission
   pays: ``--clients`` threads each doing INSERT + COMMIT of one JSON row on
   the same database over ``--seconds``, and the ratio of the two;
+- the ceiling the edge sets: the same clients sending ``{ __typename }``
+  (HTTP, token check, GraphQL, no resolver and no database), and its ratio
+  to the floor: no submission through the API can beat it;
 - beside them, Celery ``apply_async`` and Dramatiq ``send`` with publisher
   confirms from ``--clients`` threads on RabbitMQ (``--amqp-url``), jobs/s.
 
@@ -64,7 +67,18 @@ def bulk(system: WorkqSystem, items: int, repeat: int) -> dict[str, float]:
     return {"response_s": statistics.median(responses), "published_s": statistics.median(published)}
 
 
-def concurrent(system: WorkqSystem, clients: int, seconds: float) -> dict[str, float]:
+# No resolver work, no database: what the HTTP edge, GraphQL and the clients cost alone.
+EDGE_QUERY = "{ __typename }"
+
+
+def concurrent(
+    system: WorkqSystem, clients: int, seconds: float, document: str = SUBMIT
+) -> dict[str, float]:
+    """Requests/s and response times of ``clients`` keep-alive clients, one request each at once.
+
+    ``document`` is the single-item submission, or :data:`EDGE_QUERY` for the
+    ceiling the edge itself sets on this machine.
+    """
     latencies: list[float] = []
     lock = threading.Lock()
     deadline = time.perf_counter() + seconds
@@ -74,7 +88,7 @@ def concurrent(system: WorkqSystem, clients: int, seconds: float) -> dict[str, f
             while time.perf_counter() < deadline:
                 job = {"name": NAME, "data": {"kind": "noop", "id": uuid.uuid4().hex}}
                 started = time.perf_counter()
-                mine.execute(SUBMIT, {"input": job})
+                mine.execute(document, {"input": job} if document == SUBMIT else None)
                 with lock:
                     latencies.append((time.perf_counter() - started) * 1000)
 
@@ -180,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
             one: dict[str, Any] = {
                 s.name: concurrent(s, args.clients, args.seconds) for s in systems
             }
+            one["edge"] = concurrent(systems[1], args.clients, args.seconds, EDGE_QUERY)
             one["floor"] = floor(systems[1], args.clients, args.seconds)
             for peer in peers:
                 one[peer] = peer_sends(peer, args.amqp_url, args.clients, args.seconds)
@@ -216,6 +231,12 @@ def _print(
     print(
         f"floor: {args.clients} threads INSERT+COMMIT of one JSON row on the same PostgreSQL "
         f"{floor_rate:,.0f}/s; workq-pg executeJob/floor {ratio:.2f} (goal 0.25)"
+    )
+    edge_rate = median(r["edge"]["requests_per_s"] for r in rounds)
+    edge_ratio = median(r["edge"]["requests_per_s"] / r["floor"]["commits_per_s"] for r in rounds)
+    print(
+        f"edge ceiling: {args.clients} clients running {EDGE_QUERY} on the PostgreSQL stack "
+        f"{edge_rate:,.0f}/s; edge/floor {edge_ratio:.2f}"
     )
     pg_rate = median(r["workq-pg"]["requests_per_s"] for r in rounds)
     for peer in peers:

@@ -203,3 +203,19 @@ def test_the_quotas_benchmark_compares_the_check_with_none(
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines[1:]] == ["sqlite", "postgres"]
     assert all(float(line.split()[3]) > 0 for line in lines[1:])  # a ratio was measured
+
+
+def test_the_submission_benchmark_sets_workq_beside_the_floor_and_the_edge(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bench import submission
+
+    out = tmp_path / "submission.json"
+    argv = ["--items", "100", "--repeat", "1", "--seconds", "0.5", "--clients", "2"]
+    assert submission.main([*argv, "--peers", "", "--out", str(out)]) == 0
+
+    (one,) = json.loads(out.read_text())["results"]["rounds"]
+    assert one["workq-pg"]["requests_per_s"] > 0 and one["floor"]["commits_per_s"] > 0
+    assert one["edge"]["requests_per_s"] > 0  # the trivial query ran through the same clients
+    printed = capsys.readouterr().out
+    assert "edge/floor" in printed and "executeJob/floor" in printed

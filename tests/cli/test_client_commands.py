@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import json
-import socket
 import stat
 from pathlib import Path
 
 from tests.cli.conftest import PASSWORD, Cli, login
+from tests.support.ports import free_port
 from workq_entrypoints.stack import Stack
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_login_saves_a_private_credentials_file(cli: Cli, stack: Stack, user: str) -> None:

@@ -15,13 +15,9 @@ from typing import Any
 
 import pytest
 
+from tests.support.ports import free_port
+
 CONNECTIONS = 24
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _children(pid: int) -> set[int]:
@@ -81,7 +77,7 @@ def _ask(port: int) -> http.client.HTTPConnection:
 @pytest.mark.parametrize("service", ["auth", "jobs"])
 def test_two_workers_serve_from_two_processes(tmp_path, service):
     # Given `workq auth --workers 2` (or jobs) on free ports
-    port, grpc_port = _free_port(), _free_port()
+    port, grpc_port = free_port(), free_port()
     env = {
         **os.environ,
         "WORKQ_CORE_DATA_DIR": str(tmp_path),

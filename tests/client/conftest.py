@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -13,6 +12,7 @@ import pytest
 
 import workq
 from tests.cli.conftest import FailingPlugin
+from tests.support.ports import free_port
 from workq_core import hookimpl
 from workq_core.db import connect
 from workq_core.db.sql import run
@@ -104,12 +104,6 @@ def make_admin(running: Running, email: str) -> None:
     with db.connection_context():
         run(db, "UPDATE users SET role = 'admin' WHERE email = ?", (email,))
     db.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def nowhere() -> str:

@@ -13,14 +13,9 @@ from pathlib import Path
 import pytest
 
 import workq
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.e2e
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def workq_env(data_dir: Path) -> dict[str, str]:

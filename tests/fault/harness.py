@@ -23,7 +23,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import time
 from collections import Counter, defaultdict
@@ -37,6 +36,7 @@ import workq
 from tests.compat.pulsar.standalone import PulsarStandalone
 from tests.support.brokers import LITE, TestBroker
 from tests.support.fault_proxy import FaultProxy
+from tests.support.ports import free_port
 from tests.support.postgres import PgServer
 from workq_pulsar.broker_process import BrokerProcess, port_open
 
@@ -52,12 +52,6 @@ EFFECTS_TABLE = (
     " idx INTEGER NOT NULL, attempt INTEGER NOT NULL, pid INTEGER NOT NULL,"
     " kind TEXT NOT NULL, at_ms BIGINT NOT NULL)"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_until(predicate: Any, timeout_s: float, what: str, every_s: float = 0.1) -> Any:
@@ -228,7 +222,7 @@ class Stack:
         """A pulsar-lite of the stack's own, or the shared genuine one (restarted if killed)."""
         if self.shared_broker is None:
             self.namespace = f"f{secrets.token_hex(6)}"
-            self.broker = BrokerProcess(self.root / "broker")
+            self.broker = BrokerProcess(self.root / "broker", port=free_port())
             self.broker.start()
             return
         self.broker = self.shared_broker.process

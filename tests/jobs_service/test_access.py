@@ -8,10 +8,10 @@ import pytest
 from falcon import testing
 
 from tests.jobs_service.conftest import EXECUTE, job, submit
+from tests.support.ports import free_port
 from workq_core.db import connect
 from workq_core.jobs_service import JobsApi, create_jobs_app
 from workq_core.rpc.client import AuthClient
-from workq_pulsar.broker_process import free_port
 
 OPERATIONS = [
     ("query { jobs { name description } }", None),

@@ -12,7 +12,8 @@ import pytest
 
 from tests.auth.conftest import Client
 from tests.jobs_service.conftest import EXECUTE
-from workq_pulsar.broker_process import free_port, port_open
+from tests.support.ports import free_port
+from workq_pulsar.broker_process import port_open
 
 
 @pytest.mark.e2e

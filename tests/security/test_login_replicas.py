@@ -15,7 +15,7 @@ import pytest
 
 from tests.auth.conftest import SECRET, Client, create_user, login
 from tests.fault.harness import wait_until
-from tests.support.postgres import free_port
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 

@@ -20,6 +20,7 @@ import pytest
 
 from tests.auth.conftest import Client, create_user, login
 from tests.jobs_service.conftest import stack_env, submit
+from tests.support.ports import free_port
 from workq_core import PluginError, RetryPolicy, hookimpl
 from workq_core.lifecycle import LIFECYCLE_HOOKS
 from workq_core.runtime import bootstrap
@@ -44,18 +45,8 @@ def _raising_in(hook: str) -> Any:
     return type("Raising", (), {hook: hookimpl(impl)})()
 
 
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    for sock in sockets:
-        sock.bind(("127.0.0.1", 0))
-    ports = [sock.getsockname()[1] for sock in sockets]
-    for sock in sockets:
-        sock.close()
-    return ports
-
-
 def _env(database_url, tmp_path, broker_url) -> dict[str, str]:
-    auth, grpc = _free_ports(2)
+    auth, grpc = free_port(), free_port()
     return {
         **stack_env(database_url, tmp_path, broker_url),
         "WORKQ_AUTH_PORT": str(auth),

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.compat.pulsar.standalone import PulsarStandalone
+from tests.support.ports import free_port
 from workq_pulsar import PulsarSettings
 from workq_pulsar.broker_process import BrokerProcess
 
@@ -37,7 +38,12 @@ class TestBroker:
 
     @classmethod
     def start(cls, kind: str, directory: Path) -> TestBroker:
-        process = BrokerProcess(directory) if kind == LITE else PulsarStandalone(directory)
+        # a port of this test process's own range, kept across crash_and_restart
+        process = (
+            BrokerProcess(directory, port=free_port())
+            if kind == LITE
+            else PulsarStandalone(directory)
+        )
         process.start()
         return cls(kind, process)
 

@@ -16,7 +16,6 @@ import logging
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -25,6 +24,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import psycopg2
+
+from tests.support.ports import free_port
 
 logger = logging.getLogger(__name__)
 
@@ -95,12 +96,6 @@ def from_url(url: str) -> PgServer:
         user=unquote(parts.username or "postgres"),
         password=unquote(parts.password or ""),
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class PrivatePostgres:

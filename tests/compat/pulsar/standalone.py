@@ -28,7 +28,8 @@ import urllib.request
 from pathlib import Path
 from xml.etree import ElementTree
 
-from workq_pulsar.broker_process import free_port, port_open
+from tests.support.ports import free_port
+from workq_pulsar.broker_process import port_open
 
 POM = Path(__file__).resolve().parent / "pom.xml"
 READY_TIMEOUT_S = 120.0
