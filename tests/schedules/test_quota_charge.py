@@ -7,6 +7,7 @@ tests hold still, so the per-minute window does not turn over mid-test.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import peewee
@@ -66,13 +67,14 @@ def usage(db: peewee.Database, user_id: int) -> dict:
     return found[0] if found else {"window_items": 0, "waiting_bound": 0}
 
 
-def test_runs_beyond_the_owners_items_waiting_are_skipped_naming_the_quota(db):
+def test_runs_beyond_the_owners_items_waiting_are_skipped_naming_the_quota(db, caplog):
     # Given an owner who may have 5 items waiting, and a schedule of 2 items with 4 runs due
     owner, other = user(db, "owner@example.com"), user(db, "other@example.com")
     quotas = gate(db, Clock(), waiting=5)
     record = backlog(db, owner, runs=4)
 
     # When it fires
+    caplog.set_level(logging.WARNING, logger="workq_core.schedules.firing")
     outcome = fire_one(db, echo_submitter(db, gate=quotas), record.id, GRACE_MS)
 
     # Then the two runs that fit are submitted, the other two skipped with the reason
@@ -81,6 +83,8 @@ def test_runs_beyond_the_owners_items_waiting_are_skipped_naming_the_quota(db):
     reason = "quota itemsWaiting exceeded (the owner's limit: 5 items not finished);"
     assert outcome.reason == f"{reason} this run's 2 items were not submitted"
     assert all(outcome.reason in doc for doc in DOCS)  # the example the docs show
+    [logged] = [r for r in caplog.records if r.getMessage() == "schedule runs skipped"]
+    assert (logged.schedule_id, logged.skipped, logged.reason) == (record.id, 2, outcome.reason)
     after = store.get(db, record.id)
     assert after is not None and (after.runs, after.skipped_runs) == (2, 2)
     assert after.last_skip_reason == outcome.reason and after.next_run_at > now_ms()
@@ -159,6 +163,7 @@ def test_a_refused_run_is_not_retried_and_the_schedule_moves_on(db):
     outcome = fire_one(db, echo_submitter(db, gate=quotas), record.id, GRACE_MS)
 
     assert (outcome.submitted, outcome.skipped) == ([], 1)
+    assert outcome.reason is not None and outcome.reason.endswith("no run of it can fit)")
     assert jobs_of(db, record) == []
     after = store.get(db, record.id)
     assert after is not None and after.next_run_at > now_ms() and after.skipped_runs == 1

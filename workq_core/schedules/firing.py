@@ -190,10 +190,12 @@ def _submit_run(
 
 def _quota_reason(refused: QuotaExceeded, items: int) -> str:
     """The skip reason of a run the owner's quota refused: which quota, its limit, the run."""
-    unit = "items per minute" if refused.quota == PER_MINUTE else "items not finished"
+    per_minute = refused.quota == PER_MINUTE
+    unit = "items per minute" if per_minute else "items not finished"
+    never = " (more than the limit: no run of it can fit)" if items > refused.limit else ""
     return (
         f"quota {refused.quota} exceeded (the owner's limit: {refused.limit} {unit});"
-        f" this run's {items} items were not submitted"
+        f" this run's {items} items were not submitted{never}"
     )
 
 
