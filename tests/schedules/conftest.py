@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+import peewee
 import pytest
 
 from tests.auth.conftest import Client
 from tests.jobs_service.conftest import make_stack  # noqa: F401 - the fixture, shared
+from workq_core.db import connect, migrate
 from workq_core.db.sql import run
 
 # Quick scheduler for tests: looks every 0.1 s, a lease that a dead holder
@@ -25,6 +28,16 @@ CREATE = (
     + SCHEDULE_FIELDS
     + " } }"
 )
+
+
+@pytest.fixture
+def db(database_url) -> Iterator[peewee.Database]:
+    """A migrated database on each engine, connected, for firing tests without a stack."""
+    database = connect(database_url)
+    migrate(database)
+    database.connect()
+    yield database
+    database.close()
 
 
 @pytest.fixture

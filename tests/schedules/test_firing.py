@@ -8,15 +8,15 @@ path (row lock, submit_job, the advance in one transaction).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import peewee
-import pytest
 
 from tests.jobs_service.conftest import EchoJob
-from workq_core.db import connect, migrate
+from workq_core.config.sections import JobsSettings
+from workq_core.db import connect
 from workq_core.db.sql import now_ms, rows, run
+from workq_core.jobs.quotas import QuotaGate
 from workq_core.schedules import store
 from workq_core.schedules.firing import Submitter, fire_due, fire_one
 from workq_core.schedules.spec import schedule_spec
@@ -26,16 +26,12 @@ GRACE_MS = 5_000
 MINUTE = 60_000
 
 
-@pytest.fixture
-def db(database_url) -> Iterator[peewee.Database]:
-    database = connect(database_url)
-    migrate(database)
-    database.connect()
-    yield database
-    database.close()
+def echo_submitter(
+    db: peewee.Database, installed: bool = True, gate: QuotaGate | None = None
+) -> Submitter:
+    """The jobs service's submitter for Echo: its checks, and a quota gate on ``db`` (the
+    default quotas unless ``gate`` is given)."""
 
-
-def echo_submitter(installed: bool = True) -> Submitter:
     def prepare(name: str, items: list[dict[str, Any]]) -> int:
         if not installed or name != "Echo":
             from workq_core.errors import JobTypeNotFound
@@ -44,7 +40,7 @@ def echo_submitter(installed: bool = True) -> Submitter:
         validate_items(EchoJob(), items)
         return 2
 
-    return Submitter(prepare)
+    return Submitter(prepare, gate or QuotaGate(db, JobsSettings()))
 
 
 def user(db: peewee.Database, email: str = "owner@example.com") -> int:
@@ -98,7 +94,7 @@ def test_a_due_run_submits_one_job_queued_for_admission_and_advances(db):
     record = schedule(db, owner, items=[{"text": "a"}, {"text": "b"}])
     due = rewind(db, record, 1000)
 
-    outcome = fire_one(db, echo_submitter(), record.id, GRACE_MS)
+    outcome = fire_one(db, echo_submitter(db), record.id, GRACE_MS)
 
     assert len(outcome.submitted) == 1
     [job] = jobs_of(db, record)
@@ -120,7 +116,7 @@ def test_firing_again_or_concurrently_submits_each_run_once(db, database_url):
 
     def fire(database: peewee.Database) -> None:
         with database.connection_context():
-            outcomes.append(fire_one(database, echo_submitter(), record.id, GRACE_MS))
+            outcomes.append(fire_one(database, echo_submitter(database), record.id, GRACE_MS))
 
     threads = [threading.Thread(target=fire, args=(d,)) for d in others]
     for thread in threads:
@@ -130,17 +126,17 @@ def test_firing_again_or_concurrently_submits_each_run_once(db, database_url):
 
     assert sorted(len(o.submitted) for o in outcomes) == [0, 0, 0, 1]
     assert len(jobs_of(db, record)) == 1
-    assert fire_one(db, echo_submitter(), record.id, GRACE_MS).submitted == []
+    assert fire_one(db, echo_submitter(db), record.id, GRACE_MS).submitted == []
 
 
 def test_a_double_fire_of_the_same_run_is_one_job(db):
     """Even if next_run_at were set back to a run already fired, its key makes it one job."""
     record = schedule(db, user(db), overlap="ALLOW")
     due = rewind(db, record, 1000)
-    first = fire_one(db, echo_submitter(), record.id, GRACE_MS).submitted
+    first = fire_one(db, echo_submitter(db), record.id, GRACE_MS).submitted
     run(db, "UPDATE schedules SET next_run_at = ? WHERE id = ?", (due, record.id))
 
-    second = fire_one(db, echo_submitter(), record.id, GRACE_MS).submitted
+    second = fire_one(db, echo_submitter(db), record.id, GRACE_MS).submitted
 
     assert len(first) == 1 and second == [] and len(jobs_of(db, record)) == 1
     after = store.get(db, record.id)
@@ -151,7 +147,7 @@ def test_missed_runs_skip_fires_nothing_for_a_backlog_and_moves_to_the_future(db
     record = schedule(db, user(db), missed="SKIP")
     rewind(db, record, 5 * MINUTE + 30_000)  # six runs missed, the newest 30 s ago
 
-    outcome = fire_one(db, echo_submitter(), record.id, GRACE_MS)
+    outcome = fire_one(db, echo_submitter(db), record.id, GRACE_MS)
 
     assert outcome.submitted == [] and outcome.skipped == 6
     after = store.get(db, record.id)
@@ -163,7 +159,7 @@ def test_missed_runs_skip_still_fires_the_newest_run_if_within_the_grace_period(
     record = schedule(db, user(db), missed="SKIP")
     oldest = rewind(db, record, 2 * MINUTE + 1000)  # runs 121 s, 61 s and 1 s ago
 
-    outcome = fire_one(db, echo_submitter(), record.id, GRACE_MS)
+    outcome = fire_one(db, echo_submitter(db), record.id, GRACE_MS)
 
     assert (len(outcome.submitted), outcome.skipped) == (1, 2)
     assert run_times(db, record) == [oldest + 2 * MINUTE]
@@ -173,7 +169,7 @@ def test_missed_runs_run_once_fires_the_latest_missed_run_once(db):
     record = schedule(db, user(db), missed="RUN_ONCE")
     oldest = rewind(db, record, 5 * MINUTE + 30_000)
 
-    fire_one(db, echo_submitter(), record.id, GRACE_MS)
+    fire_one(db, echo_submitter(db), record.id, GRACE_MS)
 
     assert run_times(db, record) == [oldest + 5 * MINUTE]
 
@@ -182,7 +178,7 @@ def test_missed_runs_run_all_fires_each_missed_run_up_to_the_bound(db):
     record = schedule(db, user(db), missed="RUN_ALL", max_catch_up=4, overlap="ALLOW")
     oldest = rewind(db, record, 5 * MINUTE + 30_000)  # six runs due
 
-    fire_one(db, echo_submitter(), record.id, GRACE_MS)
+    fire_one(db, echo_submitter(db), record.id, GRACE_MS)
 
     assert run_times(db, record) == [oldest + k * MINUTE for k in (2, 3, 4, 5)]  # newest four
     after = store.get(db, record.id)
@@ -192,13 +188,13 @@ def test_missed_runs_run_all_fires_each_missed_run_up_to_the_bound(db):
 def test_overlap_skip_waits_for_the_previous_runs_job_to_finish(db):
     record = schedule(db, user(db), overlap="SKIP")
     rewind(db, record, 1000)
-    [first] = fire_one(db, echo_submitter(), record.id, GRACE_MS).submitted
+    [first] = fire_one(db, echo_submitter(db), record.id, GRACE_MS).submitted
 
     rewind(db, record, 1000)
-    skipped = fire_one(db, echo_submitter(), record.id, GRACE_MS)
+    skipped = fire_one(db, echo_submitter(db), record.id, GRACE_MS)
     finish(db, first)
     rewind(db, record, 1000)
-    after_finish = fire_one(db, echo_submitter(), record.id, GRACE_MS)
+    after_finish = fire_one(db, echo_submitter(db), record.id, GRACE_MS)
 
     assert skipped.submitted == [] and skipped.skipped == 1
     assert skipped.reason == f"the previous run's job {first} is unfinished"
@@ -212,7 +208,7 @@ def test_overlap_allow_runs_beside_an_unfinished_job(db):
     record = schedule(db, user(db), overlap="ALLOW")
     for _ in range(2):
         rewind(db, record, 1000)
-        fire_one(db, echo_submitter(), record.id, GRACE_MS)
+        fire_one(db, echo_submitter(db), record.id, GRACE_MS)
     assert len(jobs_of(db, record)) == 2
 
 
@@ -223,7 +219,7 @@ def test_a_paused_schedule_does_not_fire_and_resumes_from_now(db):
     store.set_paused(db, viewer, record.id, True)
     rewind(db, record, 10 * MINUTE)
 
-    assert fire_due(db, echo_submitter(), GRACE_MS) == 0
+    assert fire_due(db, echo_submitter(db), GRACE_MS) == 0
     resumed = store.set_paused(db, viewer, record.id, False)
 
     assert resumed.next_run_at > now_ms() and jobs_of(db, record) == []
@@ -233,12 +229,12 @@ def test_a_run_whose_job_type_is_gone_or_items_invalid_is_skipped_with_the_reaso
     record = schedule(db, user(db))
     rewind(db, record, 1000)
 
-    outcome = fire_one(db, echo_submitter(installed=False), record.id, GRACE_MS)
+    outcome = fire_one(db, echo_submitter(db, installed=False), record.id, GRACE_MS)
 
     assert outcome.submitted == [] and "Unknown job type 'Echo'" in (outcome.reason or "")
     run(db, "UPDATE schedules SET data = ? WHERE id = ?", ('[{"text": 7}]', record.id))
     rewind(db, record, 1000)
-    invalid = fire_one(db, echo_submitter(), record.id, GRACE_MS)
+    invalid = fire_one(db, echo_submitter(db), record.id, GRACE_MS)
     assert invalid.submitted == [] and "field 'text'" in (invalid.reason or "")
     after = store.get(db, record.id)
     assert after is not None and after.skipped_runs == 2 and after.next_run_at > now_ms()
@@ -251,7 +247,7 @@ def test_fire_due_fires_every_due_schedule_of_every_owner(db):
     for record in (mine, theirs):
         rewind(db, record, 1000)
 
-    assert fire_due(db, echo_submitter(), GRACE_MS) == 2
+    assert fire_due(db, echo_submitter(db), GRACE_MS) == 2
     assert [j["user_id"] for j in jobs_of(db, mine)] == [alice]
     assert [j["user_id"] for j in jobs_of(db, theirs)] == [bob]
     assert jobs_of(db, not_due) == []

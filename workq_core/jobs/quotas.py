@@ -6,6 +6,10 @@ an idempotent repeat that returns the earlier job); a refused one writes
 nothing. The usage lives in ``user_quotas`` (``workq_core.jobs.quota_usage``),
 shared by every jobs replica.
 
+Schedules' runs are charged to their owner like submissions, but exactly
+(``reserve=False``): in the transaction that stores the run, so that its
+rollback undoes the charge too.
+
 Cost on the hot path: a jobs process charges a user's row ahead, for up to
 1% of the user's smaller quota (at most ``RESERVE_MAX`` items), and spends
 that reservation in memory; so most submissions touch no row at all. Every
@@ -59,6 +63,7 @@ class Charge:
     items: int
     window_start: int
     keep: bool = False
+    exact: bool = False  # charged to the row only: refunded to the row
 
 
 @dataclass
@@ -84,34 +89,45 @@ class QuotaGate:
         self._overrides_seen: tuple[float, bool] = (-math.inf, True)
 
     @contextlib.contextmanager
-    def charged(self, user_id: int, items: int) -> Iterator[Charge]:
+    def charged(self, user_id: int, items: int, *, reserve: bool = True) -> Iterator[Charge]:
         """Charge ``items`` around storing a submission; set ``keep`` once it is stored.
 
         Raises QuotaExceeded (nothing charged, nothing runs) when a quota would
         be exceeded; refunds the charge when the block raises or leaves ``keep``
         unset.
+
+        ``reserve=False`` is for a caller that stores the submission in a
+        transaction it may still roll back (the scheduler fires runs in one):
+        the charge and its refund are then statements on the user's row in that
+        transaction, never this process's in-memory reservation, so a rollback
+        takes the charge back together with the run and leaves nothing in
+        memory spent or charged that the row does not count.
         """
-        spent = self.charge(user_id, items)
+        spent = self.charge(user_id, items, reserve=reserve)
         try:
             yield spent
         finally:
             if not spent.keep:
                 self.refund(spent)
 
-    def charge(self, user_id: int, items: int) -> Charge:
-        """Count ``items`` against the user's quotas, or raise QuotaExceeded counting nothing."""
+    def charge(self, user_id: int, items: int, *, reserve: bool = True) -> Charge:
+        """Count ``items`` against the user's quotas, or raise QuotaExceeded counting nothing.
+
+        ``reserve=False``: charge the row exactly, neither spending nor adding to
+        this process's reservation (see ``charged``).
+        """
         now = self._clock()
         window = now - now % MINUTE_MS
         if self.defaults == (0, 0) and not self._any_overrides():
             return Charge(user_id, 0, window)
-        ahead = self._spend_reserved(user_id, items, window)
+        ahead = self._spend_reserved(user_id, items, window) if reserve else 0
         if ahead is None:
             return Charge(user_id, items, window)
         if ahead and self._charge_row(user_id, items, ahead, window):
             return Charge(user_id, items, window)
         for _ in range(3):  # a missing row, then a recount, may each need one more try
             if self._charge_row(user_id, items, 0, window):
-                return Charge(user_id, items, window)
+                return Charge(user_id, items, window, exact=not reserve)
             found = quota_usage.usage(self.db, user_id, self.defaults)
             if found is None:
                 quota_usage.create(self.db, user_id)
@@ -124,14 +140,15 @@ class QuotaGate:
 
     def refund(self, spent: Charge) -> None:
         """Give back a charge whose submission was not stored: to this process's reservation
-        while its minute lasts (the row already counts it), else to the row."""
+        while its minute lasts (the row already counts it), else (or if ``exact``) to the row."""
         if spent.items == 0:
             return
-        with self._lock:
-            held = self._reserved.get(spent.user_id)
-            if held is not None and held.window == spent.window_start:
-                held.items += spent.items
-                return
+        if not spent.exact:
+            with self._lock:
+                held = self._reserved.get(spent.user_id)
+                if held is not None and held.window == spent.window_start:
+                    held.items += spent.items
+                    return
         quota_usage.refund(self.db, spent.user_id, spent.items, spent.window_start)
 
     def _spend_reserved(self, user_id: int, items: int, window: int) -> int | None:

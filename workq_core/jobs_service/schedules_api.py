@@ -122,14 +122,15 @@ class SchedulesApi:
 
 
 def submitter_for(jobs: JobsApi) -> Submitter:
-    """How the scheduler checks a run's items and picks its attempts, as executeJob does."""
+    """How the scheduler checks a run's items, picks its attempts and charges the owner's
+    quotas, as executeJob does (the charge exact, in the firing transaction)."""
 
     def prepare(name: str, items: list[dict[str, Any]]) -> int:
         job_type = jobs.job_type(name)
         validate_items(job_type, items)
         return jobs.max_attempts(job_type)
 
-    return Submitter(prepare)
+    return Submitter(prepare, jobs.quotas)
 
 
 def _merged(record: ScheduleRecord, changes: Mapping[str, Any]) -> dict[str, Any]:

@@ -2,11 +2,12 @@
 
 Due schedules are fired a batch per transaction. For each, the transaction
 locks its row, re-reads it (another scheduler may have fired it meanwhile),
-decides which runs to submit (the missed-run and overlap policies), submits
-each through :func:`workq_core.jobs.submission.submit_job` with the
-idempotency key ``schedule:<id>:<run ms>``, and moves ``next_run_at`` past
-now. Jobs, items, outbox rows and the advance commit together, or none of
-them does, and a run fired twice anyway is one job.
+decides which runs to submit (the missed-run and overlap policies), charges
+each to the owner's quotas and submits it through
+:func:`workq_core.jobs.submission.submit_job` with the idempotency key
+``schedule:<id>:<run ms>``, and moves ``next_run_at`` past now. Jobs, items,
+outbox rows, quota charges and the advance commit together, or none of them
+does, and a run fired twice anyway is one job (charged once).
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from typing import Any
 import peewee
 
 from workq_core.db.sql import now_ms, rows, run, write_transaction
-from workq_core.errors import InvalidPayload, JobTypeNotFound
+from workq_core.errors import InvalidPayload, JobTypeNotFound, QuotaExceeded
 from workq_core.faults import IN_SCHEDULE_FIRE, fault_point
+from workq_core.jobs.quotas import PER_MINUTE, QuotaGate
 from workq_core.jobs.states import FINAL
 from workq_core.jobs.submission import submit_job
 from workq_core.schedules import store
@@ -46,13 +48,17 @@ _ADVANCE_SQL = (
 
 @dataclass(frozen=True)
 class Submitter:
-    """How a run becomes a job: the job type's checks and its attempts, from the jobs service.
+    """How a run becomes a job: the job type's checks, its attempts and the owner's quotas.
 
     ``prepare(job_type, items)`` validates the items against the installed job
     type and returns ``max_attempts``, raising JobTypeNotFound or InvalidPayload.
+    ``quotas`` is the jobs service's quota gate; each run is charged to the
+    owner in the firing transaction, exactly (``reserve=False``), so that a
+    rollback of the transaction takes the charge back with the run.
     """
 
     prepare: Callable[[str, list[dict[str, Any]]], int]
+    quotas: QuotaGate
 
 
 @dataclass
@@ -151,28 +157,46 @@ def _submit_run(
     previous_job: str | None,
     outcome: Outcome,
 ) -> str | None:
-    """Submit one run, or count it skipped (overlap, job type gone, items no longer valid)."""
+    """Submit one run, or count it skipped (overlap, job type gone, items no longer valid,
+    the owner's quota full)."""
     if record.overlap != ALLOW and previous_job is not None and _unfinished(db, previous_job):
         outcome.skipped += 1
         outcome.reason = f"the previous run's job {previous_job} is unfinished"
         return None
     try:
         max_attempts = submitter.prepare(record.job_type, record.data)
-        submitted = submit_job(
-            db,
-            user_id=record.user_id,
-            job_type=record.job_type,
-            items=record.data,
-            max_attempts=max_attempts,
-            idempotency_key=f"schedule:{record.id}:{run_at}",
-        )
+        with submitter.quotas.charged(record.user_id, len(record.data), reserve=False) as spent:
+            submitted = submit_job(
+                db,
+                user_id=record.user_id,
+                job_type=record.job_type,
+                items=record.data,
+                max_attempts=max_attempts,
+                idempotency_key=f"schedule:{record.id}:{run_at}",
+            )
+            spent.keep = submitted.created
     except (JobTypeNotFound, InvalidPayload) as exc:
         outcome.skipped += 1
         outcome.reason = exc.message[:200]
         return None
+    except QuotaExceeded as exc:
+        outcome.skipped += 1
+        outcome.reason = _quota_reason(exc, len(record.data))
+        return None
     if submitted.created:  # else this run was submitted before (a double fire): counted once
         outcome.submitted.append(submitted.job_id)
     return submitted.job_id
+
+
+def _quota_reason(refused: QuotaExceeded, items: int) -> str:
+    """The skip reason of a run the owner's quota refused: which quota, its limit, the run."""
+    per_minute = refused.quota == PER_MINUTE
+    unit = "items per minute" if per_minute else "items not finished"
+    never = " (more than the limit: no run of it can fit)" if items > refused.limit else ""
+    return (
+        f"quota {refused.quota} exceeded (the owner's limit: {refused.limit} {unit});"
+        f" this run's {items} items were not submitted{never}"
+    )
 
 
 def _unfinished(db: peewee.Database, job_id: str) -> bool:
