@@ -22,6 +22,7 @@ selects all of them (``-m "genuine_faults and heavy"`` the heavy forms).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -40,32 +41,38 @@ PLUGIN_DIST = Path(__file__).parent / "plugin_dist"
 HEAVY_TIMEOUT_S = 1500
 
 
-def heavy_selected(config: pytest.Config) -> bool:
-    return "heavy" in (config.getoption("-m") or "") or os.environ.get("WORKQ_FAULT_SCALE") == (
-        "heavy"
-    )
+def named_in_markexpr(config: pytest.Config, marker: str) -> bool:
+    """Whether ``-m`` names ``marker`` at all (then its own logic decides, as pytest's does)."""
+    return marker in re.findall(r"[\w.-]+", config.getoption("-m") or "")
 
 
-def genuine_selected(config: pytest.Config) -> bool:
-    return "genuine_faults" in (config.getoption("-m") or "")
+def wanted(item: pytest.Item, config: pytest.Config) -> bool:
+    """Heavy forms only when ``-m`` names heavy; on genuine Pulsar the chosen few by default.
 
-
-def wanted(item: pytest.Item, heavy: bool, genuine: bool) -> bool:
-    """Heavy forms only when heavy is selected; on genuine Pulsar the chosen few by default."""
+    An expression that names a marker is left to pytest to apply: ``-m "not
+    heavy"`` keeps the short forms, ``-m "heavy and not genuine_faults"`` the
+    heavy forms on pulsar-lite. ``WORKQ_FAULT_SCALE=heavy`` runs the heavy
+    forms in place of the short ones.
+    """
     if "tests/fault/" not in item.nodeid.replace(os.sep, "/"):
         return True
-    if (item.get_closest_marker("heavy") is not None) != heavy:
+    heavy = item.get_closest_marker("heavy") is not None
+    if os.environ.get("WORKQ_FAULT_SCALE") == "heavy":
+        if not heavy:
+            return False
+    elif heavy and not named_in_markexpr(config, "heavy"):
         return False
-    on_genuine = item.get_closest_marker("genuine_faults") is not None
-    chosen = not heavy and item.get_closest_marker("genuine_default") is not None
-    return not on_genuine or genuine or chosen
+    if item.get_closest_marker("genuine_faults") is None or named_in_markexpr(
+        config, "genuine_faults"
+    ):
+        return True
+    return not heavy and item.get_closest_marker("genuine_default") is not None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    heavy, genuine = heavy_selected(config), genuine_selected(config)
     keep, drop = [], []
     for item in items:
-        (keep if wanted(item, heavy, genuine) else drop).append(item)
+        (keep if wanted(item, config) else drop).append(item)
         if item.get_closest_marker("heavy") is not None and "tests/fault/" in item.nodeid:
             # the heavy forms' own waits (8 faults of up to 60 s, a 300 s drain) outlast
             # the suite's 300 s per test
