@@ -90,6 +90,7 @@ def test_no_fault_baseline(make_stack):
     assert_history_ok(stack)
 
 
+@pytest.mark.genuine_default
 @pytest.mark.parametrize("scale", SCALES)
 def test_executor_sigkill_at_random_moments(make_stack, scale):
     # Given a job worked by three executors
@@ -167,6 +168,7 @@ def test_jobs_service_killed_between_commit_and_publish(make_stack, scale):
     assert_history_ok(stack)
 
 
+@pytest.mark.genuine_default
 @pytest.mark.parametrize("scale", SCALES)
 def test_broker_sigkill_and_restart_under_load(make_stack, scale):
     stack = make_stack(executors=3)
