@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 import time
 
 from tests.auth.conftest import Client, auth_env, create_user, login, start
@@ -72,8 +71,11 @@ def test_unknown_email_and_wrong_password_give_the_same_body_and_similar_time(
 
     assert unknown[0] == wrong[0]
     assert unknown[0]["errors"][0]["message"] == "Invalid email or password."
-    fast, slow = sorted([statistics.median(t_unknown), statistics.median(t_wrong)])
-    assert slow / fast < 1.5  # both pay one bcrypt round of the same cost
+    # Both pay one bcrypt round of cost 10 (tens of ms); without the dummy round an unknown
+    # email answers in about a millisecond. The fastest of each is compared: a loaded machine
+    # only ever adds time, so the minima keep the side channel visible and the noise out.
+    fast, slow = sorted([min(t_unknown), min(t_wrong)])
+    assert slow / fast < 3
 
 
 def test_env_helper_uses_low_bcrypt_cost(database_url, tmp_path):
