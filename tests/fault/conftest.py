@@ -41,12 +41,12 @@ PLUGIN_DIST = Path(__file__).parent / "plugin_dist"
 HEAVY_TIMEOUT_S = 1500
 
 
-def named_in_markexpr(config: pytest.Config, marker: str) -> bool:
-    """Whether ``-m`` names ``marker`` at all (then its own logic decides, as pytest's does)."""
-    return marker in re.findall(r"[\w.-]+", config.getoption("-m") or "")
+def markers_named(config: pytest.Config) -> set[str]:
+    """The names ``-m`` mentions: a marker it names is its own logic's to apply, as pytest does."""
+    return set(re.findall(r"[\w.-]+", config.getoption("-m") or ""))
 
 
-def wanted(item: pytest.Item, config: pytest.Config) -> bool:
+def wanted(item: pytest.Item, named: set[str]) -> bool:
     """Heavy forms only when ``-m`` names heavy; on genuine Pulsar the chosen few by default.
 
     An expression that names a marker is left to pytest to apply: ``-m "not
@@ -60,19 +60,18 @@ def wanted(item: pytest.Item, config: pytest.Config) -> bool:
     if os.environ.get("WORKQ_FAULT_SCALE") == "heavy":
         if not heavy:
             return False
-    elif heavy and not named_in_markexpr(config, "heavy"):
+    elif heavy and "heavy" not in named:
         return False
-    if item.get_closest_marker("genuine_faults") is None or named_in_markexpr(
-        config, "genuine_faults"
-    ):
+    if item.get_closest_marker("genuine_faults") is None or "genuine_faults" in named:
         return True
     return not heavy and item.get_closest_marker("genuine_default") is not None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    named = markers_named(config)
     keep, drop = [], []
     for item in items:
-        (keep if wanted(item, config) else drop).append(item)
+        (keep if wanted(item, named) else drop).append(item)
         if item.get_closest_marker("heavy") is not None and "tests/fault/" in item.nodeid:
             # the heavy forms' own waits (8 faults of up to 60 s, a 300 s drain) outlast
             # the suite's 300 s per test

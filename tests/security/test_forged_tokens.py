@@ -25,6 +25,15 @@ def _b64(data: dict) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
 
 
+def victim_and_attacker(auth_port: int) -> tuple[int, int, str]:
+    """Two new users, the victim's id, the attacker's, and a valid token of the attacker's own."""
+    at_auth = Client(auth_port)
+    victim_id = int(create_user(at_auth, "victim@example.com").json["data"]["createUser"]["id"])
+    attacker_id = int(create_user(at_auth, "mallory@example.com").json["data"]["createUser"]["id"])
+    login(at_auth, "mallory@example.com")
+    return victim_id, attacker_id, at_auth.cookies["Authentication"]
+
+
 def forgeries(user_id: int, victim_id: int, valid: str) -> dict[str, str]:
     """Tokens an attacker can make without the secret (or with a stale one), by name."""
     now = int(time.time())
@@ -92,11 +101,7 @@ REFUSED = {
 
 def test_forged_tokens_are_refused_by_every_front_end(stack):
     # Given two users, the attacker holding a valid token of their own
-    at_auth = Client(stack.auth.http_port)
-    victim_id = int(create_user(at_auth, "victim@example.com").json["data"]["createUser"]["id"])
-    attacker_id = int(create_user(at_auth, "mallory@example.com").json["data"]["createUser"]["id"])
-    login(at_auth, "mallory@example.com")
-    valid = at_auth.cookies["Authentication"]
+    victim_id, attacker_id, valid = victim_and_attacker(stack.auth.http_port)
     stub = auth_pb2_grpc.AuthServiceStub(grpc.insecure_channel(f"127.0.0.1:{stack.auth.grpc_port}"))
     assert set(_outcomes(stack, stub, valid).values()) == {"OK"}  # the probe is not vacuous
     jobs_before = stack.count("jobs")

@@ -11,8 +11,8 @@ import json
 
 import pytest
 
-from tests.auth.conftest import Client, create_user, login
-from tests.security.test_forged_tokens import forgeries
+from tests.auth.conftest import Client
+from tests.security.test_forged_tokens import forgeries, victim_and_attacker
 from tests.support.graphql_ws import GraphQLSocket
 
 QUERY = "{ myJobs { nodes { id } } }"
@@ -50,11 +50,7 @@ def _closed_at_init(port: int, payload: dict | None = None, **socket: object) ->
 
 def test_forged_tokens_are_refused_at_connection_init(guarded):
     # Given an attacker with a valid token of their own, and a victim
-    at_auth = Client(guarded.auth.http_port)
-    victim = int(create_user(at_auth, "victim@example.com").json["data"]["createUser"]["id"])
-    mallory = int(create_user(at_auth, "mallory@example.com").json["data"]["createUser"]["id"])
-    login(at_auth, "mallory@example.com")
-    valid = at_auth.cookies["Authentication"]
+    victim, mallory, valid = victim_and_attacker(guarded.auth.http_port)
     with GraphQLSocket(guarded.jobs.port) as ws:
         assert ws.init(_bearer(valid)) == {"type": "connection_ack"}  # the probe is not vacuous
 
