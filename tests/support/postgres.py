@@ -156,7 +156,7 @@ class PrivatePostgres:
         try:
             entry = pwd.getpwnam(SYSTEM_USER)
         except KeyError:
-            self._run(["useradd", "--system", "--no-create-home", SYSTEM_USER])
+            self._run(["useradd", "--system", "--no-create-home", SYSTEM_USER], as_root=True)
             entry = pwd.getpwnam(SYSTEM_USER)
         for path in (self.bin.parent, self.directory):
             _open_to_others(path)
@@ -165,12 +165,17 @@ class PrivatePostgres:
     def _pg_ctl(self, *args: str) -> None:
         self._run([str(self.bin / "pg_ctl"), "-D", str(self.pgdata), *args])
 
-    def _run(self, args: list[str]) -> None:
+    def _run(self, args: list[str], as_root: bool = False) -> None:
+        """Run ``args`` as the server's system user (``as_root``: as ourselves, to create it)."""
         # Output to a file, not a pipe: pg_ctl start leaves the postmaster holding
         # its stdout, and reading a pipe would wait for the server to exit.
         with tempfile.TemporaryFile() as out:
             done = subprocess.run(
-                args, stdout=out, stderr=out, user=self.user, timeout=START_TIMEOUT_S + 30
+                args,
+                stdout=out,
+                stderr=out,
+                user=None if as_root else self.user,
+                timeout=START_TIMEOUT_S + 30,
             )
             if done.returncode:
                 out.seek(0)
