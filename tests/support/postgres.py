@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import pwd
 import secrets
 import shutil
 import subprocess
@@ -151,16 +152,22 @@ class PrivatePostgres:
 
     def _grant_system_user(self) -> None:
         """As root: create the system user, let it reach the binaries and own ``directory``."""
-        import pwd
-
         try:
             entry = pwd.getpwnam(SYSTEM_USER)
         except KeyError:
-            self._run(["useradd", "--system", "--no-create-home", SYSTEM_USER], as_root=True)
-            entry = pwd.getpwnam(SYSTEM_USER)
+            entry = self._create_system_user()
         for path in (self.bin.parent, self.directory):
             _open_to_others(path)
         os.chown(self.directory, entry.pw_uid, entry.pw_gid)
+
+    def _create_system_user(self) -> pwd.struct_passwd:
+        """``useradd`` as root; test processes starting together race, and a loser finds it."""
+        try:
+            self._run(["useradd", "--system", "--no-create-home", SYSTEM_USER], as_root=True)
+        except RuntimeError:
+            if SYSTEM_USER not in {entry.pw_name for entry in pwd.getpwall()}:
+                raise
+        return pwd.getpwnam(SYSTEM_USER)
 
     def _pg_ctl(self, *args: str) -> None:
         self._run([str(self.bin / "pg_ctl"), "-D", str(self.pgdata), *args])
