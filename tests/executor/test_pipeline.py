@@ -214,8 +214,15 @@ def test_retry_later_on_the_last_attempt_is_dead_like_any_failure(make_pipeline,
     assert done["status"] == "completed"
     assert (dead["status"], dead["attempts"], dead["error_type"]) == ("dead", 2, "RetryLater")
     assert dead["last_error"] == "RetryLater: upstream said wait"
-    # the operator's log names which item of the job it was
-    (logged,) = [r for r in caplog.records if r.getMessage() == "item dead-lettered"]
+
+    # the operator's log names which item of the job it was; the executor
+    # writes it when it publishes to the dead-letter topic, just after it
+    # recorded the item dead, so the test may see the status first
+    def dead_letter_logs():
+        return [r for r in caplog.records if r.getMessage() == "item dead-lettered"]
+
+    wait_for(dead_letter_logs)
+    (logged,) = dead_letter_logs()
     assert (logged.job_id, logged.item_index, logged.attempt) == (job_id, 1, 2)
 
 
