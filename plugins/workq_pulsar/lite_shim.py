@@ -1,4 +1,4 @@
-"""pulsar-lite only: give this process's consumers ids no other process uses.
+"""pulsar-lite only: consumer ids no other process uses, and a guard against stalled consumers.
 
 Why: pulsar-lite keys a subscription's consumers by the consumer id the
 client sends, and every pulsar-client numbers its consumers from 0 per
@@ -27,9 +27,9 @@ import os
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pulsar
 
@@ -38,6 +38,8 @@ logger = logging.getLogger(__name__)
 SLOTS = 32
 IDS_PER_SLOT = 8
 ATTEMPTS = 3
+# a healthy broker hands a message to an idle consumer within milliseconds
+STALL_S = 5.0
 _THREADS = 16
 T = TypeVar("T")
 
@@ -87,3 +89,65 @@ class LiteShim:
                 )
                 self.skip(random.randint(1, SLOTS * IDS_PER_SLOT))  # noqa: S311 - not security
         raise AssertionError("unreachable")
+
+
+class StallGuard:
+    """pulsar-lite only: notice when the broker stops dispatching to a live consumer.
+
+    Why: after consumers of a Shared subscription are SIGKILLed, pulsar-lite
+    can stop handing messages to a surviving consumer for good, though it
+    holds messages for the subscription and still dispatches them to a
+    newly subscribed consumer (seen in the heavy form of
+    ``test_executor_killed_between_commit_and_ack``: the survivor ran dry for
+    minutes while its relay re-published; a second consumer subscribing
+    brought the messages out at once). Apache Pulsar does not do this, so
+    the guard exists only where the consumer-id shim is on.
+
+    How: the transport reports each publish to the receiver's topics, the
+    receiver each delivery and each settlement. When a receive times out,
+    the process holds no delivery, and a publish of this process has waited
+    more than ``stall_s`` with no delivery since, a healthy broker would have
+    delivered by now: the receiver subscribes a new consumer in place of
+    this one; the next swap needs a publish after it (while stalled, the
+    relay's re-publishing of undelivered items provides one). A consumer
+    that is idle because another process took the messages costs one
+    needless swap per ``stall_s`` at most, and only while this process keeps
+    publishing.
+    """
+
+    def __init__(self, topics: Iterable[str], stall_s: float | None = None) -> None:
+        self.topics = frozenset(topics)
+        self._stall_s = STALL_S if stall_s is None else stall_s
+        self._held: set[object] = set()
+        self._waiting_since: float | None = None  # first publish not followed by a delivery
+        self._lock = threading.Lock()
+
+    def published(self) -> None:
+        with self._lock:
+            if self._waiting_since is None:
+                self._waiting_since = time.monotonic()
+
+    def delivered(self, delivery: object) -> None:
+        with self._lock:
+            self._held.add(delivery)
+            self._waiting_since = None
+
+    def settled(self, delivery: object) -> None:
+        with self._lock:
+            self._held.discard(delivery)
+
+    def held(self) -> list[Any]:
+        """The deliveries the process holds now (received, not yet settled)."""
+        with self._lock:
+            return list(self._held)
+
+    def should_resubscribe(self) -> bool:
+        """After a receive timed out: whether to swap the consumer (then waits for a publish)."""
+        with self._lock:
+            since = self._waiting_since
+            stalled = (
+                not self._held and since is not None and time.monotonic() - since > self._stall_s
+            )
+            if stalled:
+                self._waiting_since = None
+            return stalled

@@ -53,8 +53,9 @@ class PulsarSettings:
     )
     lite_shim: bool | None = setting(
         None,
-        "apply the pulsar-lite consumer-id shim so several processes can share a "
-        "subscription; auto = on when service_url is `embedded`",
+        "apply the pulsar-lite shims: consumer ids so several processes can share a "
+        "subscription, and a new consumer in place of one the broker stopped dispatching "
+        "to; auto = on when service_url is `embedded`",
     )
 
     def __post_init__(self) -> None:

@@ -12,7 +12,7 @@ import pulsar
 
 from workq_core import OutgoingMessage, Receiver, TransportError
 from workq_pulsar.client import broker_addresses, open_client
-from workq_pulsar.lite_shim import LiteShim
+from workq_pulsar.lite_shim import LiteShim, StallGuard
 from workq_pulsar.producers import ProducerCache, publish
 from workq_pulsar.receiver import PulsarReceiver
 from workq_pulsar.settings import PulsarSettings
@@ -44,6 +44,7 @@ class PulsarTransport:
             else None
         )
         self._receivers: list[PulsarReceiver] = []
+        self._stall_guards: list[StallGuard] = []  # pulsar-lite only
         self._lock = threading.Lock()
 
     def declare(self, job_types: Sequence[str]) -> None:
@@ -63,6 +64,9 @@ class PulsarTransport:
             messages,
             send_timeout_ms=self.settings.send_timeout_ms,
         )
+        for guard in self._stall_guards:
+            if topic in guard.topics:
+                guard.published()
 
     def check_ready(self) -> None:
         """The broker accepts TCP connections (``/readyz``); TransportError names it if not."""
@@ -97,10 +101,22 @@ class PulsarTransport:
             self._producers,
             self.settings.send_timeout_ms,
             self._open_reader,
+            stall=self._stall_guard(topics),
         )
         with self._lock:
             self._receivers.append(receiver)
         return receiver
+
+    def _stall_guard(
+        self, topics: list[str]
+    ) -> tuple[StallGuard, Callable[[], pulsar.Consumer]] | None:
+        """On pulsar-lite: a guard told of this process's publishes to ``topics``."""
+        if self._shim is None:
+            return None
+        guard = StallGuard(topics)
+        with self._lock:
+            self._stall_guards.append(guard)
+        return guard, lambda: self._subscribe(topics)
 
     def _open_reader(self, topic: str) -> pulsar.Reader:
         """A reader of ``topic`` from its first message (ids shimmed on pulsar-lite)."""
