@@ -12,6 +12,10 @@ deselected, not skipped, unless ``-m`` names ``heavy`` or
 ``WORKQ_FAULT_SCALE=heavy``. The PostgreSQL outage stops a private server of
 its own (``private_pg``), never the session's shared one.
 
+Databases: PostgreSQL by default; ``WORKQ_FAULT_DB=sqlite`` runs every
+scenario that applies on a SQLite file of each stack's own (the history
+stays in PostgreSQL).
+
 Brokers: every scenario runs on pulsar-lite and on genuine Apache Pulsar
 (``fault_broker``, ids ``lite`` and ``genuine``). The genuine broker starts
 once per session (tens of seconds), so by default only the scenarios marked
@@ -33,7 +37,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fault.harness import Stack
+from tests.fault.harness import POSTGRES, SQLITE, Stack
 from tests.support.brokers import GENUINE, LITE, TestBroker
 from tests.support.postgres import PgServer
 
@@ -46,16 +50,27 @@ def markers_named(config: pytest.Config) -> set[str]:
     return set(re.findall(r"[\w.-]+", config.getoption("-m") or ""))
 
 
+def fault_database() -> str:
+    """The stacks' database: PostgreSQL, or SQLite with ``WORKQ_FAULT_DB=sqlite``."""
+    chosen = os.environ.get("WORKQ_FAULT_DB", POSTGRES)
+    assert chosen in (POSTGRES, SQLITE), f"WORKQ_FAULT_DB: {chosen!r}, not {POSTGRES} or {SQLITE}"
+    return chosen
+
+
 def wanted(item: pytest.Item, named: set[str]) -> bool:
     """Heavy forms only when ``-m`` names heavy; on genuine Pulsar the chosen few by default.
 
     An expression that names a marker is left to pytest to apply: ``-m "not
     heavy"`` keeps the short forms, ``-m "heavy and not genuine_faults"`` the
     heavy forms on pulsar-lite. ``WORKQ_FAULT_SCALE=heavy`` runs the heavy
-    forms in place of the short ones.
+    forms in place of the short ones. With ``WORKQ_FAULT_DB=sqlite``, scenarios
+    marked ``postgres_only`` (a PostgreSQL link or server fault, the soak)
+    are left out.
     """
     if "tests/fault/" not in item.nodeid.replace(os.sep, "/"):
         return True
+    if fault_database() == SQLITE and item.get_closest_marker("postgres_only") is not None:
+        return False
     heavy = item.get_closest_marker("heavy") is not None
     if os.environ.get("WORKQ_FAULT_SCALE") == "heavy":
         if not heavy:
@@ -138,6 +153,7 @@ def make_stack(fault_python, tmp_path, pg_server, fault_broker) -> Iterator:
             python=fault_python,
             root=root,
             pg=pg or pg_server,
+            database=fault_database(),
             shared_broker=fault_broker,
             overrides=env,
             proxied=proxied,

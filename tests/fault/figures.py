@@ -2,7 +2,7 @@
 
 Each ``check`` appends one JSON line per test run when ``WORKQ_FAULT_FIGURES``
 names a file (tests/fault/harness.py ``Report.figures``). This adds them up
-per scenario, broker and form::
+per scenario, broker, database and form::
 
     WORKQ_FAULT_FIGURES=/tmp/figures.jsonl pytest tests/fault -m genuine_faults
     python -m tests.fault.figures /tmp/figures.jsonl
@@ -23,9 +23,9 @@ from typing import Any
 
 COLUMNS = ("lost", "duplicated", "unexpected", "dead_letter")
 HEADER = (
-    "| scenario | broker | form | runs | items per run | lost | duplicated | unexpected"
+    "| scenario | broker | database | form | runs | items per run | lost | duplicated | unexpected"
     " | dead-letter errors | re-executed | time to drain (s) |\n"
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 )
 _NODE = re.compile(r"^(?P<file>[^:]+)::(?P<name>[^\[]+)(?:\[(?P<params>[^\]]*)\])?$")
 
@@ -46,16 +46,20 @@ def span(values: list[Any]) -> str:
 
 
 def table(lines: Iterable[dict[str, Any]]) -> str:
-    """One row per scenario, broker and form: runs, and each figure's range over the runs."""
-    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    """One row per scenario, broker, database and form: runs, each figure's range over them.
+
+    Lines from before the database was recorded were all on PostgreSQL.
+    """
+    groups: dict[tuple[str, str, str, str], list[dict[str, Any]]] = defaultdict(list)
     for line in lines:
         name, form = scenario(line["test"])
-        groups[(name, line["broker"], form)].append(line)
+        groups[(name, line["broker"], line.get("database", "postgresql"), form)].append(line)
     rows = [HEADER]
-    for (name, broker, form), runs in sorted(groups.items()):
+    for (name, broker, database, form), runs in sorted(groups.items()):
         figures = [span([run[column] for run in runs]) for column in COLUMNS]
         rows.append(
-            f"| {name} | {broker} | {form} | {len(runs)} | {span([r['items'] for r in runs])}"
+            f"| {name} | {broker} | {database} | {form} | {len(runs)}"
+            f" | {span([r['items'] for r in runs])}"
             f" | {' | '.join(figures)} | {span([r['re_executed'] for r in runs])}"
             f" | {span([r['drain_s'] for r in runs])} |"
         )

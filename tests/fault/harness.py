@@ -11,6 +11,11 @@ history is what ``executeJob`` accepted (kept here) and the
 bookkeeping; ``check`` compares both with the items table and the
 dead-letter topic after a drain.
 
+The database is PostgreSQL or, with ``WORKQ_FAULT_DB=sqlite``, a SQLite
+file of the stack's own that every process opens (``database``); the
+plugin's ``fault_effects`` table stays in PostgreSQL either way, so
+``sql`` reads the stack's database and ``effects_sql`` the history.
+
 The broker is either kind (``tests/support/brokers.py``): a pulsar-lite
 process of the stack's own, or the session's genuine Apache Pulsar standalone
 (slow to start, so one per session), on a namespace of the stack's own. Kill
@@ -23,6 +28,7 @@ import json
 import os
 import secrets
 import signal
+import sqlite3
 import subprocess
 import time
 from collections import Counter, defaultdict
@@ -45,6 +51,7 @@ MAX_ATTEMPTS = 3  # FaultProbeJob.retry.max_attempts
 AUTH_CACHE_S = 1  # jobs.auth_cache_s: how long an accepted token outlives an auth outage
 SCHEDULER_LEASE_S = 2  # jobs.scheduler_lease_s: a killed scheduler's successor waits this long
 PROXIED = ("db", "broker", "auth")
+POSTGRES, SQLITE = "postgresql", "sqlite"  # the stack's database (WORKQ_FAULT_DB)
 FINAL = ("completed", "dead", "cancelled")
 EXECUTE = "mutation ($input: ExecuteJobInput!) { executeJob(executeJobInput: $input) { id size } }"
 EFFECTS_TABLE = (
@@ -100,7 +107,8 @@ class Stack:
 
     python: str
     root: Path
-    pg: PgServer
+    pg: PgServer  # the history's server, and the stack's database unless ``database`` is SQLITE
+    database: str = POSTGRES
     db_name: str = ""
     shared_broker: TestBroker | None = None  # the session's genuine Pulsar; None: pulsar-lite
     broker: BrokerProcess | PulsarStandalone | None = None
@@ -122,7 +130,19 @@ class Stack:
 
     @property
     def dsn(self) -> str:
+        """The PostgreSQL database of the history (and of the stack, on PostgreSQL)."""
         return self.pg.dsn(self.db_name)
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.root / "workq.db"
+
+    @property
+    def database_url(self) -> str:
+        """What the services open: PostgreSQL (through its proxy, if any) or the SQLite file."""
+        if self.database == SQLITE:
+            return f"sqlite:///{self.sqlite_path}"
+        return self.service_pg.url(self.db_name)
 
     @property
     def broker_kind(self) -> str:
@@ -158,6 +178,7 @@ class Stack:
     def _start_proxies(self) -> None:
         unknown = set(self.proxied) - set(PROXIED)
         assert not unknown, f"proxied: unknown links {sorted(unknown)}, known {PROXIED}"
+        assert not (self.database == SQLITE and "db" in self.proxied), "SQLite has no link"
         assert self.broker is not None and self.broker.port is not None
         targets = {
             "db": (self.pg.host, self.pg.port),
@@ -178,7 +199,7 @@ class Stack:
             and k not in ("PORT", "DATABASE_URL")
         }
         base.update(
-            DATABASE_URL=self.service_pg.url(self.db_name),
+            DATABASE_URL=self.database_url,
             PULSAR_SERVICE_URL=self.broker_url,
             JWT_SECRET=self.jwt_secret,
             FAULT_EFFECTS_DSN=self.dsn,
@@ -236,7 +257,7 @@ class Stack:
 
     def _create_database(self) -> None:
         self.db_name = self.pg.create_database("workq_fault")
-        self.sql(EFFECTS_TABLE)
+        self.effects_sql(EFFECTS_TABLE)
 
     def _spawn(self, kind: str, args: list[str], **env: str) -> Proc:
         self._logs += 1
@@ -395,6 +416,17 @@ class Stack:
         return submission
 
     def sql(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """A query (``%s`` placeholders) on the stack's database, PostgreSQL or SQLite."""
+        if self.database != SQLITE:
+            return self.effects_sql(query, params)
+        conn = sqlite3.connect(self.sqlite_path, timeout=30, isolation_level=None)  # autocommit
+        try:
+            return conn.execute(query.replace("%s", "?"), params).fetchall()
+        finally:
+            conn.close()
+
+    def effects_sql(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """A query on the history's PostgreSQL database (``fault_effects``)."""
         conn = psycopg2.connect(self.dsn, connect_timeout=5)
         conn.autocommit = True
         try:
@@ -408,7 +440,7 @@ class Stack:
         return Counter(dict(self.sql("SELECT status, count(*) FROM items GROUP BY status")))
 
     def effects_count(self) -> int:
-        return int(self.sql("SELECT count(*) FROM fault_effects")[0][0])
+        return int(self.effects_sql("SELECT count(*) FROM fault_effects")[0][0])
 
     def drain(self, timeout_s: float) -> None:
         """Wait until every submitted item is final; fail with the counts and logs if not."""
@@ -482,12 +514,13 @@ class Report:
     max_attempts_seen: int = 0
     drain_s: float = 0.0  # the longest wait for a drain after the faults
 
-    def figures(self, broker: str) -> dict[str, Any]:
+    def figures(self, broker: str, database: str) -> dict[str, Any]:
         """One line of docs/reliability.md's tables (tests/fault/figures.py adds them up)."""
         test = os.environ.get("PYTEST_CURRENT_TEST", "?").rsplit(" ", 1)[0]
         return {
             "test": test,
             "broker": broker,
+            "database": database,
             "items": self.items,
             "lost": len(self.lost),
             "duplicated": len(self.duplicated),
@@ -521,7 +554,7 @@ def check(stack: Stack) -> Report:
         )
     }
     effects: dict[tuple[str, int], list[tuple[int, int, str]]] = defaultdict(list)
-    for job_id, idx, attempt, pid, kind in stack.sql(
+    for job_id, idx, attempt, pid, kind in stack.effects_sql(
         "SELECT job_id, idx, attempt, pid, kind FROM fault_effects ORDER BY id"
     ):
         effects[(job_id, idx)].append((attempt, pid, kind))
@@ -536,7 +569,7 @@ def check(stack: Stack) -> Report:
     report.drain_s = max(stack.drain_s, default=0.0)
     if os.environ.get("WORKQ_FAULT_FIGURES"):
         with open(os.environ["WORKQ_FAULT_FIGURES"], "a", encoding="utf-8") as out:
-            out.write(json.dumps(report.figures(stack.broker_kind)) + "\n")
+            out.write(json.dumps(report.figures(stack.broker_kind, stack.database)) + "\n")
     return report
 
 

@@ -29,10 +29,16 @@ def test_table_gives_each_figure_as_its_range_over_the_runs():
         line("tests/fault/t.py::test_a[lite-short]", "pulsar-lite", drain_s=4.0, dead_letter=1),
         line("tests/fault/t.py::test_a[genuine-short]", "pulsar", items=80),
     ]
+    lines.append(line("tests/fault/t.py::test_a[lite-short]", "pulsar-lite", database="sqlite"))
     rows = table(lines).splitlines()
-    assert len(rows) == 4  # header, rule, one row per broker
-    assert rows[2] == "| t.py::test_a | pulsar | short | 1 | 80 | 0 | 0 | 0 | 0 | 0 | 1.0 |"
-    assert (
-        rows[3]
-        == "| t.py::test_a | pulsar-lite | short | 2 | 400 | 0 | 0 | 0 | 0-1 | 0-3 | 2.5-4.0 |"
+    assert len(rows) == 5  # header, rule, one row per broker and database
+    assert rows[2] == (
+        "| t.py::test_a | pulsar | postgresql | short | 1 | 80 | 0 | 0 | 0 | 0 | 0 | 1.0 |"
+    )
+    assert rows[3] == (
+        "| t.py::test_a | pulsar-lite | postgresql | short | 2 | 400 | 0 | 0 | 0 | 0-1 | 0-3"
+        " | 2.5-4.0 |"
+    )
+    assert rows[4] == (
+        "| t.py::test_a | pulsar-lite | sqlite | short | 1 | 400 | 0 | 0 | 0 | 0 | 0 | 1.0 |"
     )

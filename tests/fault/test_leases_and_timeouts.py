@@ -24,7 +24,7 @@ TIMED = "FaultProbeTimed"
 
 def start_rows(stack: Stack, job_id: str) -> list[tuple[int, int]]:
     """(attempt, pid) of each run's start, oldest first, from the plugin's ``start`` rows."""
-    return stack.sql(
+    return stack.effects_sql(
         "SELECT attempt, pid FROM fault_effects WHERE job_id = %s AND kind = 'start' ORDER BY id",
         (job_id,),
     )

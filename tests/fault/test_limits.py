@@ -81,7 +81,7 @@ def test_executors_sigkilled_holding_slots_break_no_limit_and_leak_no_slot(make_
     # queue), nothing is lost or duplicated, and no limit was exceeded
     stack.drain(scale["drain_s"])
     assert_history_ok(stack)
-    ends = [int(at) for (at,) in stack.sql("SELECT at_ms FROM fault_effects")]
+    ends = [int(at) for (at,) in stack.effects_sql("SELECT at_ms FROM fault_effects")]
     assert most_running(ends) <= CONCURRENCY
     # Slack: a handler starts a little after its claim (more on a loaded machine)
     window = int(PER_S * 1000) - 200

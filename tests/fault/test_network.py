@@ -95,6 +95,7 @@ def drop_both_ways(proxy: FaultProxy) -> int:
     return cut + proxy.drop(FIN)
 
 
+@pytest.mark.postgres_only
 @pytest.mark.parametrize("scale", SCALES)
 def test_database_link_latency_drops_and_stall(make_stack, scale):
     # Given a job flowing, every process reaching PostgreSQL through the proxy

@@ -5,6 +5,7 @@ Collected in a separate pytest process, as a user's command line would.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,10 +15,13 @@ import pytest
 FAULT_DIR = Path(__file__).parent
 
 
-def collected(*args: str) -> list[str]:
+def collected(*args: str, **env: str) -> list[str]:
+    """Test ids a collection selects; ``env`` adds to an environment without fault settings."""
     command = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"]
+    base = {k: v for k, v in os.environ.items() if k not in ("WORKQ_FAULT_DB", "WORKQ_FAULT_SCALE")}
     result = subprocess.run(
         [*command, *args, str(FAULT_DIR)],
+        env={**base, **env},
         capture_output=True,
         text=True,
         check=True,
@@ -53,3 +57,14 @@ def test_the_soak_alone():
     assert [t.rsplit("::", 1)[1] for t in collected("-m", "heavy and soak")] == [
         "test_soak_many_jobs_two_executors_killed_now_and_then[lite-full]"
     ]
+
+
+def test_on_sqlite_the_postgres_only_scenarios_are_left_out(default):
+    on_sqlite = collected(WORKQ_FAULT_DB="sqlite")
+    gone = set(default) - set(on_sqlite)
+    assert {t.split("::")[1].split("[")[0] for t in gone} == {
+        "test_database_link_latency_drops_and_stall",
+        "test_postgres_stopped_and_restarted_during_a_run",
+        "test_soak_many_jobs_two_executors_killed_now_and_then",
+    }
+    assert set(on_sqlite) < set(default)

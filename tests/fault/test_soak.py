@@ -85,12 +85,12 @@ def children(pid: int) -> list[int]:
 
 def ok_effects(stack: Stack) -> int:
     """Completed runs, re-executions included: cheap, for the backlog and the samples."""
-    return int(stack.sql("SELECT count(*) FROM fault_effects WHERE kind = 'ok'")[0][0])
+    return int(stack.effects_sql("SELECT count(*) FROM fault_effects WHERE kind = 'ok'")[0][0])
 
 
 def items_done(stack: Stack) -> int:
     """Items with at least one completed run."""
-    found = stack.sql(
+    found = stack.effects_sql(
         "SELECT count(*) FROM (SELECT DISTINCT job_id, idx FROM fault_effects WHERE kind = 'ok') d"
     )
     return int(found[0][0])
@@ -161,7 +161,7 @@ def check_effects(stack: Stack) -> dict[str, int]:
     """Nothing lost, nothing run twice by a healthy process: from the side effects alone."""
     oks: Counter[tuple[str, int]] = Counter()
     healthy: Counter[tuple[str, int]] = Counter()
-    for job_id, idx, pid in stack.sql(
+    for job_id, idx, pid in stack.effects_sql(
         "SELECT job_id, idx, pid FROM fault_effects WHERE kind = 'ok'"
     ):
         oks[(job_id, idx)] += 1
@@ -177,6 +177,7 @@ def check_effects(stack: Stack) -> dict[str, int]:
     return {"items": len(expected), "re_executed": sum(oks.values()) - len(oks)}
 
 
+@pytest.mark.postgres_only
 @pytest.mark.parametrize("scale", SCALES)
 def test_soak_many_jobs_two_executors_killed_now_and_then(make_stack, scale):
     # Given two executor processes, several users, and retention that keeps tables small
