@@ -102,6 +102,7 @@ def test_a_receiver_swaps_a_consumer_that_got_nothing_and_the_new_one_delivers_a
     assert len(_swaps(caplog)) == 1
     # And with the other client gone, the new consumer gets every message once,
     # and its acks hold (nothing comes back)
+    drain(taker, 1_000, timeout_s=1.0)  # nothing of the taker's goes back on close
     taker.close()
     guarded_transport.publish(job_type, messages(5, prefix="after-"))
     got = drain(guarded, 5)
