@@ -63,7 +63,8 @@ class PulsarReceiver:
         self._producers = producers
         self._send_timeout_ms = send_timeout_ms
         self._open_reader = open_reader
-        self._stall = stall
+        self._guard: StallGuard | None = stall[0] if stall else None
+        self._subscribe_again: Callable[[], pulsar.Consumer] | None = stall[1] if stall else None
         # replaced after a stall, not yet closed: (consumer, when it was replaced)
         self._retired: list[tuple[pulsar.Consumer, float]] = []
         self._lock = threading.Lock()
@@ -77,7 +78,7 @@ class PulsarReceiver:
         try:
             message = consumer.receive(max(0, int(timeout_s * 1000)))  # 0: only if queued
         except pulsar.Timeout:
-            if self._stall is not None and self._stall[0].should_resubscribe():
+            if self._guard is not None and self._guard.should_resubscribe():
                 self._resubscribe()
             return None
         except pulsar.PulsarException as exc:
@@ -95,8 +96,8 @@ class PulsarReceiver:
             message=message,
             consumer=consumer,
         )
-        if self._stall is not None:
-            self._stall[0].delivered(delivery)
+        if self._guard is not None:
+            self._guard.delivered(delivery)
         return delivery
 
     def ack(self, delivery: Delivery) -> None:
@@ -116,8 +117,8 @@ class PulsarReceiver:
     def _settling(self, delivery: Delivery) -> PulsarDelivery:
         """Settled on the consumer that received it, even after a resubscribe."""
         own = _own(delivery)
-        if self._stall is not None:
-            self._stall[0].settled(own)
+        if self._guard is not None:
+            self._guard.settled(own)
         return own
 
     def dead_letter(
@@ -156,9 +157,9 @@ class PulsarReceiver:
         and for at least ``RETIRE_GRACE_S``: a thread that was waiting on it
         when it was replaced may be just taking a message from it.
         """
-        assert self._stall is not None
+        assert self._subscribe_again is not None
         try:
-            fresh = self._stall[1]()
+            fresh = self._subscribe_again()
         except TransportError:
             logger.warning("resubscribe after a stalled consumer failed", exc_info=True)
             return
@@ -172,7 +173,7 @@ class PulsarReceiver:
 
     def _from_retired(self) -> PulsarDelivery | None:
         """What a retired consumer still has queued; it is closed once empty and settled."""
-        assert self._stall is not None
+        assert self._guard is not None
         with self._lock:  # no receive from a consumer another thread is closing
             for entry in list(self._retired):
                 consumer, retired_at = entry
@@ -180,7 +181,7 @@ class PulsarReceiver:
                     return self._delivery(consumer.receive(0), consumer)
                 except pulsar.Timeout:
                     recent = time.monotonic() - retired_at < RETIRE_GRACE_S
-                    if recent or any(d.consumer is consumer for d in self._stall[0].held()):
+                    if recent or any(d.consumer is consumer for d in self._guard.held()):
                         continue
                 except pulsar.PulsarException:
                     logger.debug("retired consumer failed; closing it", exc_info=True)

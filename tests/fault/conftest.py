@@ -57,7 +57,7 @@ def fault_database() -> str:
     return chosen
 
 
-def wanted(item: pytest.Item, named: set[str]) -> bool:
+def wanted(item: pytest.Item, named: set[str], database: str) -> bool:
     """Heavy forms only when ``-m`` names heavy; on genuine Pulsar the chosen few by default.
 
     An expression that names a marker is left to pytest to apply: ``-m "not
@@ -69,7 +69,7 @@ def wanted(item: pytest.Item, named: set[str]) -> bool:
     """
     if "tests/fault/" not in item.nodeid.replace(os.sep, "/"):
         return True
-    if fault_database() == SQLITE and item.get_closest_marker("postgres_only") is not None:
+    if database == SQLITE and item.get_closest_marker("postgres_only") is not None:
         return False
     heavy = item.get_closest_marker("heavy") is not None
     if os.environ.get("WORKQ_FAULT_SCALE") == "heavy":
@@ -83,10 +83,10 @@ def wanted(item: pytest.Item, named: set[str]) -> bool:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    named = markers_named(config)
+    named, database = markers_named(config), fault_database()
     keep, drop = [], []
     for item in items:
-        (keep if wanted(item, named) else drop).append(item)
+        (keep if wanted(item, named, database) else drop).append(item)
         if item.get_closest_marker("heavy") is not None and "tests/fault/" in item.nodeid:
             # the heavy forms' own waits (8 faults of up to 60 s, a 300 s drain) outlast
             # the suite's 300 s per test
